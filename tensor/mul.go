@@ -23,7 +23,7 @@ type Backend interface {
 
 var (
 	backendMu sync.RWMutex
-	backend   Backend = Gonum{}
+	backend   Backend = goBackend
 )
 
 // SetBackend makes b the backend used by Mul and returns the previous one.

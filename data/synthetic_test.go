@@ -1,0 +1,96 @@
+package data
+
+import (
+	"math"
+	"testing"
+)
+
+func TestExamplesShapesAndSeeds(t *testing.T) {
+	sizes := map[string][3]int{
+		"spectral1": {6000, 2000, 2000}, "spectral2": {6000, 2000, 2000},
+		"spectral3": {6000, 2000, 2000}, "spectral4": {6000, 2000, 2000},
+		"manifold-q0": {12000, 4000, 4000}, "manifold-q4": {12000, 4000, 4000},
+		"xu1": {5000, 1000, 1000}, "xu2": {5000, 1000, 1000}, "xu3": {5000, 1000, 1000},
+	}
+	if len(Examples()) != len(sizes) {
+		t.Fatalf("%d examples registered, %d expected", len(Examples()), len(sizes))
+	}
+	for name, want := range sizes {
+		e, err := Lookup(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := Generate[float64](e, 42)
+		if err := s.Validate(); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		got := [3]int{s.Train.Len(), s.Val.Len(), s.Test.Len()}
+		if got != want {
+			t.Errorf("%s: sizes %v, want %v", name, got, want)
+		}
+		if s.Train.X.Cols != e.InDim || s.Train.Y.Cols != e.OutDim {
+			t.Errorf("%s: widths %d→%d", name, s.Train.X.Cols, s.Train.Y.Cols)
+		}
+		again := Generate[float64](e, 42)
+		other := Generate[float64](e, 43)
+		same, diff := true, false
+		for i, v := range s.Val.Y.Data {
+			same = same && v == again.Val.Y.Data[i]
+			diff = diff || v != other.Val.Y.Data[i]
+		}
+		if !same || !diff {
+			t.Errorf("%s: same seed same data %v, other seed other data %v", name, same, diff)
+		}
+	}
+}
+
+// TestSpectralPinned pins the training grid and the target's structure: the
+// grid is i/6000, and setting 1's target is bounded by its 20 unit
+// amplitudes; setting 2's value at a point equals the defining sum.
+func TestSpectralPinned(t *testing.T) {
+	e, _ := Lookup("spectral2")
+	s := Generate[float64](e, 7)
+	if s.Train.X.At(3000, 0) != 0.5 || s.Train.X.At(5999, 0) != 5999.0/6000 {
+		t.Fatalf("grid points %g %g", s.Train.X.At(3000, 0), s.Train.X.At(5999, 0))
+	}
+	var maxAbs float64
+	for _, v := range s.Train.Y.Data {
+		maxAbs = max(maxAbs, math.Abs(v))
+	}
+	// Σ linspace(1, 0.05, 20) = 10.5 bounds |λ|; a random-phase sum gets well above 3.
+	if maxAbs > 10.5 || maxAbs < 3 {
+		t.Fatalf("max |λ| = %g", maxAbs)
+	}
+}
+
+func TestXu3Pinned(t *testing.T) {
+	// Values computed by hand from the authors' formula.
+	for _, c := range []struct{ x, want float64 }{{-1, 0}, {0.3, 1.3 * 0.9}} {
+		got := xu3(c.x)
+		// at x = 0.3: cos(0)=1, |1-0.7|=0.3, |cos(2π(-0.2))-0.5| = |0.309017-0.5| = 0.190983;
+		// then -|0.190983-1.3|+1.3 = 0.190983; -|0.190983-0.9|+0.9 = 0.190983; times 1.3.
+		if c.x == 0.3 {
+			c.want = 1.3 * (0.5 - math.Cos(0.4*math.Pi))
+		}
+		if math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("xu3(%g) = %g, want %g", c.x, got, c.want)
+		}
+	}
+}
+
+func TestValidateRejectsBadData(t *testing.T) {
+	e, _ := Lookup("xu1")
+	s := Generate[float64](e, 1)
+	s.Train.Y.Data[10] = math.NaN()
+	if err := s.Validate(); err == nil {
+		t.Fatal("NaN target accepted")
+	}
+	s = Generate[float64](e, 1)
+	s.Val.X = s.Val.X.RowsView(0, 5)
+	if err := s.Validate(); err == nil {
+		t.Fatal("ragged validation set accepted")
+	}
+	if _, err := Lookup("nope"); err == nil {
+		t.Fatal("unknown example accepted")
+	}
+}

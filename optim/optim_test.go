@@ -1,0 +1,74 @@
+package optim
+
+import (
+	"math"
+	"testing"
+)
+
+// TestAdamReference follows three Adam steps by hand with the textbook
+// formulas (Kingma & Ba, Algorithm 1) in float64.
+func TestAdamReference(t *testing.T) {
+	p := []float64{0.5, -1, 2}
+	grads := [][]float64{{0.1, -0.2, 0.3}, {-0.05, 0.4, 0}, {1, 1, -1}}
+	a := NewAdam[float64]()
+	ref := append([]float64(nil), p...)
+	m := make([]float64, 3)
+	v := make([]float64, 3)
+	lr := 0.01
+	for step, g := range grads {
+		a.Step(p, g, lr)
+		k := float64(step + 1)
+		for i := range ref {
+			m[i] = 0.9*m[i] + 0.1*g[i]
+			v[i] = 0.999*v[i] + 0.001*g[i]*g[i]
+			mh := m[i] / (1 - math.Pow(0.9, k))
+			vh := v[i] / (1 - math.Pow(0.999, k))
+			ref[i] -= lr * mh / (math.Sqrt(vh) + 1e-8)
+		}
+		for i := range p {
+			if math.Abs(p[i]-ref[i]) > 1e-15 {
+				t.Fatalf("step %d param %d: %g, reference %g", step+1, i, p[i], ref[i])
+			}
+		}
+	}
+	a.Reset()
+	if a.Steps() != 0 {
+		t.Fatal("Reset kept the step counter")
+	}
+}
+
+func TestGD(t *testing.T) {
+	p := []float32{1, 2}
+	GD[float32]{}.Step(p, []float32{0.5, -1}, 0.1)
+	if p[0] != 0.95 || p[1] != 2.1 {
+		t.Fatalf("got %v", p)
+	}
+}
+
+func TestScheduleExpDecay(t *testing.T) {
+	s := ExpDecay(1e-2, 1e-4)
+	const E = 100
+	if got := s.LR(0, E); got != 1e-2 {
+		t.Errorf("epoch 0: %g", got)
+	}
+	if got := s.LR(E, E); math.Abs(got-1e-4) > 1e-18 {
+		t.Errorf("epoch E: %g, want 1e-4", got)
+	}
+	if got, want := s.LR(50, E), 1e-3; math.Abs(got-want) > 1e-15 {
+		t.Errorf("epoch E/2: %g, want %g", got, want)
+	}
+	if Constant(3e-4).LR(77, E) != 3e-4 {
+		t.Error("constant schedule changed")
+	}
+}
+
+func TestScheduleValidate(t *testing.T) {
+	for _, s := range []Schedule{{}, {Max: -1, Min: 1}, {Max: 1e-3, Min: 1e-2}, {Max: math.Inf(1), Min: 1}, {Max: math.NaN(), Min: 1}} {
+		if s.Validate() == nil {
+			t.Errorf("%+v accepted", s)
+		}
+	}
+	if ExpDecay(1e-3, 1e-4).Validate() != nil {
+		t.Error("valid schedule rejected")
+	}
+}
