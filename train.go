@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/mgdl/mgdl/data"
@@ -52,6 +53,10 @@ type Trainer[T tensor.Float] struct {
 	// Progress, if set, receives an Event every epoch and at the end of every
 	// grade. It runs on the training goroutine; keep it cheap.
 	Progress func(Event)
+	// OnGrade, if set, is called after every finished grade with the model
+	// so far (e.g. to write a checkpoint). An error stops the run; the
+	// grade stays in the model.
+	OnGrade func(m *Model[T], r GradeResult) error
 }
 
 // cached holds one split's frozen features and residual.
@@ -98,6 +103,33 @@ func (t *Trainer[T]) Residual() *tensor.Dense[T] { return t.splits[0].R }
 // Features returns the cached training features the next grade will read.
 func (t *Trainer[T]) Features() *tensor.Dense[T] { return t.splits[0].F }
 
+// Restore makes the first len(m.Grades) grades of the run those of m (for
+// example a checkpoint) and advances the cached features and residuals
+// through them, so that Run continues with the next grade. Because every
+// grade draws from its own seeded stream, a restored run ends with the same
+// model as an uninterrupted one. m's grades must match the config's widths
+// and activations; Restore must be called before Run.
+func (t *Trainer[T]) Restore(m *Model[T]) error {
+	if len(t.model.Grades) != 0 {
+		return fmt.Errorf("restore: the trainer has already trained %d grades", len(t.model.Grades))
+	}
+	if len(m.Grades) > len(t.cfg.Grades) {
+		return fmt.Errorf("restore: the model has %d grades but the config only %d", len(m.Grades), len(t.cfg.Grades))
+	}
+	for l, g := range m.Grades {
+		spec := t.cfg.Grades[l]
+		if !slices.Equal(g.Widths, spec.Widths) || g.Act != spec.Activation {
+			return fmt.Errorf("restore: grade %d is %v %v, the config says %v %v", l+1, g.Widths, g.Act, spec.Widths, spec.Activation)
+		}
+	}
+	for _, g := range m.Grades {
+		t.advance(g)
+		g.ReleaseWorkspace()
+		t.model.Grades = append(t.model.Grades, g)
+	}
+	return nil
+}
+
 // Train runs all grades of cfg on s: see Trainer.Run.
 func Train[T tensor.Float](ctx context.Context, cfg Config, s data.Splits[T], progress func(Event)) (*Model[T], []GradeResult, error) {
 	t, err := NewTrainer(cfg, s)
@@ -120,6 +152,11 @@ func (t *Trainer[T]) Run(ctx context.Context) ([]GradeResult, error) {
 			return out, err
 		}
 		out = append(out, r)
+		if t.OnGrade != nil {
+			if err := t.OnGrade(t.model, r); err != nil {
+				return out, fmt.Errorf("after grade %d: %w", l+1, err)
+			}
+		}
 	}
 	return out, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/mgdl/mgdl/data"
@@ -190,5 +191,44 @@ func TestTrainingStepAllocatesNothing(t *testing.T) {
 		if a := testing.AllocsPerRun(5, func() { f.epoch(X, Y, 0, 1e-3) }); a != 0 {
 			t.Errorf("%v: %v allocations per full-batch step", act, a)
 		}
+	}
+}
+
+// TestRestoreContinuesExactly: training 1 grade, restoring it into a fresh
+// trainer and running the rest gives the model of an uninterrupted run.
+func TestRestoreContinuesExactly(t *testing.T) {
+	s := smallSpectral(t, 4)
+	cfg := smallConfig(2, []int{1, 16, 16, 1}, []int{16, 16, 1}, []int{16, 8, 1})
+	full, resFull, err := Train(context.Background(), cfg, s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := cfg
+	first.Grades = cfg.Grades[:1]
+	part, _, err := Train(context.Background(), first, s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, _ := NewTrainer(cfg, s)
+	if err := tr.Restore(part); err != nil {
+		t.Fatal(err)
+	}
+	var seen []int
+	tr.OnGrade = func(m *Model[float64], r GradeResult) error { seen = append(seen, r.Grade); return nil }
+	res, err := tr.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 2 || res[1].TrainRSE != resFull[2].TrainRSE || len(seen) != 2 || seen[0] != 2 {
+		t.Fatalf("resumed results %+v (grades seen %v), uninterrupted %+v", res, seen, resFull)
+	}
+	for l := range full.Grades {
+		if !slices.Equal(full.Grades[l].Params(), tr.Model().Grades[l].Params()) {
+			t.Errorf("grade %d parameters differ", l+1)
+		}
+	}
+	bad, _ := NewTrainer(smallConfig(1, []int{1, 8, 1}), s)
+	if err := bad.Restore(part); err == nil {
+		t.Error("restoring a mismatched model succeeded")
 	}
 }
