@@ -23,15 +23,13 @@ func epochFitter[T tensor.Float](b *testing.B, grade int) (*fitter[T], *tensor.D
 	for len(widths) < grade {
 		widths = append(widths, []int{256, 256, 256, 1})
 	}
-	cfg := Uniform(widths, GradeSpec{Epochs: 0, BatchSize: 256, LR: optim.Constant(1e-4)}, 1)
+	cfg := Uniform(widths[:grade-1], GradeSpec{Epochs: 0, BatchSize: 256, LR: optim.Constant(1e-4)}, 1)
 	tr, err := NewTrainer(cfg, s)
 	if err != nil {
 		b.Fatal(err)
 	}
-	for l := 0; l < grade-1; l++ {
-		if _, err := tr.grade(context.Background(), l); err != nil {
-			b.Fatal(err)
-		}
+	if _, err := tr.Run(context.Background()); err != nil {
+		b.Fatal(err)
 	}
 	rng := rand.New(rand.NewPCG(1, uint64(grade)))
 	net := nn.NewMLP[T](widths[grade-1], nn.ReLU)

@@ -27,6 +27,102 @@ type GradeSpec struct {
 	// Optimizer is Adam (default; moments reset at the start of the grade)
 	// or plain gradient descent.
 	Optimizer optim.Kind `json:"optimizer"`
+	// ZeroOutput starts the output layer at zero, so that adding the grade
+	// starts from the unchanged model.
+	ZeroOutput bool `json:"zero_output,omitempty"`
+	// Refit solves, after training, the linear least-squares problem for
+	// the output layer on the grade's hidden features (with Config.Ridge),
+	// so that the training residual cannot grow. Regression grades only
+	// (not a softmax grade).
+	Refit bool `json:"refit,omitempty"`
+	// EarlyStop stops the grade on the validation loss and restores the
+	// best state seen.
+	EarlyStop EarlyStop `json:"early_stop"`
+}
+
+// Early-stopping rules.
+const (
+	StopNone     = ""         // train the full epoch budget
+	StopPlateau  = "plateau"  // the reference image code's rule
+	StopPatience = "patience" // stop after Patience epochs without improvement
+)
+
+// EarlyStop configures early stopping on the validation loss. Every rule
+// records the validation loss every Every epochs, keeps a copy of the best
+// state, and restores it when the grade stops.
+type EarlyStop struct {
+	// Rule is StopNone, StopPlateau or StopPatience.
+	Rule string `json:"rule,omitempty"`
+	// Every is the recording interval in epochs (default 10).
+	Every int `json:"every,omitempty"`
+	// Plateau rule: every Window epochs (default 200) average the last
+	// Records records (default 20) and stop when that average changed by
+	// less than Tol (default 1e-4) relative to the previous average.
+	Window  int     `json:"window,omitempty"`
+	Records int     `json:"records,omitempty"`
+	Tol     float64 `json:"tol,omitempty"`
+	// Patience rule: stop when the best validation loss has not improved by
+	// the relative margin MinDelta (default 0) for Patience epochs
+	// (default 100).
+	Patience int     `json:"patience,omitempty"`
+	MinDelta float64 `json:"min_delta,omitempty"`
+}
+
+// withDefaults fills the zero fields of e with the documented defaults.
+func (e EarlyStop) withDefaults() EarlyStop {
+	if e.Every == 0 {
+		e.Every = 10
+	}
+	if e.Window == 0 {
+		e.Window = 200
+	}
+	if e.Records == 0 {
+		e.Records = 20
+	}
+	if e.Tol == 0 {
+		e.Tol = 1e-4
+	}
+	if e.Patience == 0 {
+		e.Patience = 100
+	}
+	return e
+}
+
+func (e EarlyStop) validate() error {
+	switch e.Rule {
+	case StopNone, StopPlateau, StopPatience:
+	default:
+		return fmt.Errorf("early stopping rule %q (want plateau, patience or none)", e.Rule)
+	}
+	if e.Every < 0 || e.Window < 0 || e.Records < 0 || e.Patience < 0 || e.Tol < 0 || e.MinDelta < 0 {
+		return fmt.Errorf("early stopping settings must not be negative: %+v", e)
+	}
+	return nil
+}
+
+// Task is what the outputs mean.
+type Task string
+
+// Tasks.
+const (
+	// Regression fits the targets with the squared loss (default).
+	Regression Task = "regression"
+	// Classification takes one-hot targets: grade 1 ends in softmax and
+	// cross-entropy, later grades fit onehot - (previous outputs) with the
+	// squared loss, and the class is the argmax of the sum (Xu's code).
+	Classification Task = "classification"
+)
+
+// Grow configures the adaptive grade count: after the listed grades, grades
+// from Template are added until the validation RSE (training RSE without a
+// validation set) improves by less than the relative margin MinImprove,
+// falls to Target, or MaxGrades grades exist. A grade that does not improve
+// by the margin is rejected (recorded, not kept) and growth stops.
+type Grow struct {
+	Template   GradeSpec `json:"template"`
+	MaxGrades  int       `json:"max_grades"`
+	Target     float64   `json:"target,omitempty"`
+	MinImprove float64   `json:"min_improve,omitempty"`
 }
 
 // Hidden returns the hidden widths (all but the first and last).
@@ -38,6 +134,32 @@ type Config struct {
 	// Seed drives initialisation and minibatch shuffling. The same seed,
 	// backend and thread count give bit-identical results.
 	Seed uint64 `json:"seed"`
+	// Task is Regression (the default when empty) or Classification.
+	Task Task `json:"task,omitempty"`
+	// Ridge is the relative ridge of least-squares refits: λ = Ridge ·
+	// trace(HᵀH)/(h+1). 0 means the default 1e-10.
+	Ridge float64 `json:"ridge,omitempty"`
+	// Grow, if set, adds grades adaptively after the listed ones.
+	Grow *Grow `json:"grow,omitempty"`
+}
+
+// spec returns the spec of grade l (0-based) and whether the run has one.
+func (c Config) spec(l int) (GradeSpec, bool) {
+	if l < len(c.Grades) {
+		return c.Grades[l], true
+	}
+	if c.Grow != nil && l < c.Grow.MaxGrades {
+		return c.Grow.Template, true
+	}
+	return GradeSpec{}, false
+}
+
+// MaxGrades returns the most grades the run can have.
+func (c Config) MaxGrades() int {
+	if c.Grow != nil {
+		return max(c.Grow.MaxGrades, len(c.Grades))
+	}
+	return len(c.Grades)
 }
 
 // Validate checks the grade chain against input width in and target width
@@ -55,9 +177,6 @@ func (c Config) Validate(in, out int) error {
 			if w <= 0 {
 				return fmt.Errorf("%s: widths %v must be positive", name, g.Widths)
 			}
-		}
-		if l > 0 && len(g.Widths) < 3 && l < len(c.Grades)-1 {
-			return fmt.Errorf("%s: widths %v have no hidden layer, so no later grade can read its features", name, g.Widths)
 		}
 		want := in
 		if l > 0 {
@@ -81,6 +200,46 @@ func (c Config) Validate(in, out int) error {
 		}
 		if err := g.LR.Validate(); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
+		}
+		if err := g.EarlyStop.validate(); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	switch c.Task {
+	case "", Regression:
+	case Classification:
+		if out < 2 {
+			return fmt.Errorf("classification needs one-hot targets with at least 2 columns, got %d", out)
+		}
+	default:
+		return fmt.Errorf("task %q (want regression or classification)", c.Task)
+	}
+	if c.Ridge < 0 {
+		return fmt.Errorf("ridge %g is negative", c.Ridge)
+	}
+	if g := c.Grow; g != nil {
+		w := g.Template.Widths
+		if len(w) < 3 {
+			return fmt.Errorf("grow: template widths %v need a hidden layer", w)
+		}
+		last := c.Grades[len(c.Grades)-1].Widths
+		if w[0] != last[len(last)-2] || w[0] != w[len(w)-2] {
+			return fmt.Errorf("grow: template widths %v must read and give %d features (the last listed grade's hidden width)", w, last[len(last)-2])
+		}
+		if w[len(w)-1] != out {
+			return fmt.Errorf("grow: template output width %d, but the data have %d target columns", w[len(w)-1], out)
+		}
+		if g.MaxGrades < len(c.Grades) {
+			return fmt.Errorf("grow: max grades %d is below the %d listed grades", g.MaxGrades, len(c.Grades))
+		}
+		if g.MinImprove < 0 || g.MinImprove >= 1 || g.Target < 0 {
+			return fmt.Errorf("grow: min improve %g must be in [0,1) and target %g not negative", g.MinImprove, g.Target)
+		}
+		if err := g.Template.LR.Validate(); err != nil {
+			return fmt.Errorf("grow template: %w", err)
+		}
+		if err := g.Template.EarlyStop.validate(); err != nil {
+			return fmt.Errorf("grow template: %w", err)
 		}
 	}
 	return nil

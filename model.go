@@ -124,3 +124,19 @@ func DType[T tensor.Float]() string {
 	}
 	return "float64"
 }
+
+// Classify returns, for each row of x, the index of the largest component
+// of the prediction (the class, for one-hot classification models).
+func (m *Model[T]) Classify(x *tensor.Dense[T]) []int {
+	p := m.Predict(x)
+	out := make([]int, p.Rows)
+	for i := range out {
+		row := p.Row(i)
+		for j, v := range row {
+			if v > row[out[i]] {
+				out[i] = j
+			}
+		}
+	}
+	return out
+}

@@ -17,53 +17,111 @@ import (
 )
 
 // ErrDiverged is wrapped by the error Train returns when a grade's loss
-// becomes NaN or infinite.
+// becomes NaN or infinite or explodes (see explodeFactor).
 var ErrDiverged = errors.New("training diverged")
+
+// explodeFactor: a grade diverges when its epoch loss exceeds this multiple
+// of the loss it started from.
+const explodeFactor = 1e4
+
+// Stop reasons recorded in GradeResult.StopReason.
+const (
+	StoppedBudget   = "budget"   // all epochs ran
+	StoppedPlateau  = "plateau"  // early stopping, plateau rule
+	StoppedPatience = "patience" // early stopping, patience rule
+	StoppedDiverged = "diverged" // NaN/Inf or exploding loss; best state restored
+)
 
 // Event reports progress: once per epoch, and once more with Done set when a
 // grade is finished (then Result holds its metrics).
 type Event struct {
-	Grade, Grades int     // 1-based grade, and how many the run has
+	Grade, Grades int     // 1-based grade, and the most the run can have
 	Epoch, Epochs int     // epochs done in this grade, and its budget
-	Loss          float64 // mean training loss Σ(y-ŷ)²/(2m) of the last epoch
+	Loss          float64 // mean training loss of the last epoch
 	LR            float64 // learning rate of the last epoch
-	Done          bool
-	Result        *GradeResult
+	// ValLoss is the last recorded validation loss (NaN before the first
+	// record or without a validation set).
+	ValLoss float64
+	Done    bool
+	Result  *GradeResult
 }
 
 // GradeResult records one finished grade. RSEs are of the summed model after
 // this grade; ValRSE and TestRSE are nil when that split is empty.
 type GradeResult struct {
-	Grade     int      `json:"grade"`
-	Widths    []int    `json:"widths"`
-	Epochs    int      `json:"epochs"`
-	Seconds   float64  `json:"seconds"`
+	Grade   int     `json:"grade"`
+	Widths  []int   `json:"widths"`
+	Epochs  int     `json:"epochs"` // epochs run
+	Seconds float64 `json:"seconds"`
+	// TrainLoss is the mean training loss of the last epoch run.
 	TrainLoss float64  `json:"train_loss"`
 	TrainRSE  float64  `json:"train_rse"`
 	ValRSE    *float64 `json:"val_rse"`
 	TestRSE   *float64 `json:"test_rse"`
+	// Accuracies of the summed model (classification only).
+	TrainAcc *float64 `json:"train_accuracy,omitempty"`
+	ValAcc   *float64 `json:"val_accuracy,omitempty"`
+	TestAcc  *float64 `json:"test_accuracy,omitempty"`
+	// StopReason is one of the Stopped* constants.
+	StopReason string `json:"stop_reason"`
+	// BestEpoch is the epoch whose state was restored (early stopping or
+	// divergence; 0 means the initial state); absent when the final state
+	// was kept.
+	BestEpoch *int `json:"best_epoch,omitempty"`
+	// Refit reports a least-squares refit of the output layer, and
+	// TrainRSEBeforeRefit the training RSE the trained output layer gave.
+	Refit               bool     `json:"refit,omitempty"`
+	TrainRSEBeforeRefit *float64 `json:"train_rse_before_refit,omitempty"`
+	// Rejected is set for a grade the adaptive growth trained but did not
+	// keep, because it did not improve the validation error enough.
+	Rejected bool `json:"rejected,omitempty"`
 }
 
 // Trainer fits a Config to data grade by grade. Its zero value is not
 // usable; build one with NewTrainer.
 type Trainer[T tensor.Float] struct {
 	cfg    Config
-	splits []*cached[T] // train, validation, test (empty ones skipped)
+	splits []*cached[T] // train, validation, test (nil when empty)
 	model  *Model[T]
 	// Progress, if set, receives an Event every epoch and at the end of every
 	// grade. It runs on the training goroutine; keep it cheap.
 	Progress func(Event)
-	// OnGrade, if set, is called after every finished grade with the model
-	// so far (e.g. to write a checkpoint). An error stops the run; the
-	// grade stays in the model.
+	// OnGrade, if set, is called after every kept grade with the model so
+	// far (e.g. to write a checkpoint). An error stops the run; the grade
+	// stays in the model.
 	OnGrade func(m *Model[T], r GradeResult) error
 }
 
 // cached holds one split's frozen features and residual.
 type cached[T tensor.Float] struct {
 	name   string
+	Y      *tensor.Dense[T] // targets (n×k)
 	F, R   *tensor.Dense[T] // features F_l(X) (n×width) and residual e_l (n×k)
 	energy float64          // Σy², the RSE denominator
+}
+
+func (c *cached[T]) rse() float64 { return metrics.Energy(c.R.Raw()) / c.energy }
+
+// accuracy is the share of rows whose predicted class argmax(Y - R) is the
+// target class argmax(Y).
+func (c *cached[T]) accuracy(R *tensor.Dense[T]) float64 {
+	hit := 0
+	for i := 0; i < c.Y.Rows; i++ {
+		y, r := c.Y.Row(i), R.Row(i)
+		best, arg, want := math.Inf(-1), 0, 0
+		for j := range y {
+			if p := float64(y[j] - r[j]); p > best {
+				best, arg = p, j
+			}
+			if y[j] > y[want] {
+				want = j
+			}
+		}
+		if arg == want {
+			hit++
+		}
+	}
+	return float64(hit) / float64(c.Y.Rows)
 }
 
 // NewTrainer validates cfg against the data and prepares the cached state.
@@ -74,6 +132,13 @@ func NewTrainer[T tensor.Float](cfg Config, s data.Splits[T]) (*Trainer[T], erro
 	}
 	if err := cfg.Validate(s.Train.X.Cols, s.Train.Y.Cols); err != nil {
 		return nil, err
+	}
+	if s.Val.Len() == 0 {
+		for l := 0; l < cfg.MaxGrades(); l++ {
+			if g, _ := cfg.spec(l); g.EarlyStop.Rule != StopNone {
+				return nil, fmt.Errorf("grade %d: early stopping needs a validation set", l+1)
+			}
+		}
 	}
 	t := &Trainer[T]{cfg: cfg, model: &Model[T]{}}
 	for _, p := range []struct {
@@ -88,16 +153,16 @@ func NewTrainer[T tensor.Float](cfg Config, s data.Splits[T]) (*Trainer[T], erro
 		if e == 0 {
 			return nil, fmt.Errorf("%s set: every target is zero, so the relative error is undefined", p.name)
 		}
-		t.splits = append(t.splits, &cached[T]{name: p.name, F: p.d.X, R: p.d.Y.Clone(), energy: e})
+		t.splits = append(t.splits, &cached[T]{name: p.name, Y: p.d.Y, F: p.d.X, R: p.d.Y.Clone(), energy: e})
 	}
 	return t, nil
 }
 
-// Model returns the model of the grades finished so far.
+// Model returns the model of the grades kept so far.
 func (t *Trainer[T]) Model() *Model[T] { return t.model }
 
 // Residual returns the cached training residual e_l = y - Σ g (n×k) after
-// the grades finished so far. It is owned by the trainer.
+// the grades kept so far. It is owned by the trainer.
 func (t *Trainer[T]) Residual() *tensor.Dense[T] { return t.splits[0].R }
 
 // Features returns the cached training features the next grade will read.
@@ -113,17 +178,20 @@ func (t *Trainer[T]) Restore(m *Model[T]) error {
 	if len(t.model.Grades) != 0 {
 		return fmt.Errorf("restore: the trainer has already trained %d grades", len(t.model.Grades))
 	}
-	if len(m.Grades) > len(t.cfg.Grades) {
-		return fmt.Errorf("restore: the model has %d grades but the config only %d", len(m.Grades), len(t.cfg.Grades))
+	if len(m.Grades) > t.cfg.MaxGrades() {
+		return fmt.Errorf("restore: the model has %d grades but the config at most %d", len(m.Grades), t.cfg.MaxGrades())
 	}
 	for l, g := range m.Grades {
-		spec := t.cfg.Grades[l]
+		spec, _ := t.cfg.spec(l)
 		if !slices.Equal(g.Widths, spec.Widths) || g.Act != spec.Activation {
 			return fmt.Errorf("restore: grade %d is %v %v, the config says %v %v", l+1, g.Widths, g.Act, spec.Widths, spec.Activation)
 		}
+		if g.Softmax != t.softmaxGrade(l) {
+			return fmt.Errorf("restore: grade %d softmax output %v does not match the task", l+1, g.Softmax)
+		}
 	}
 	for _, g := range m.Grades {
-		t.advance(g)
+		t.commit(t.candidate(g))
 		g.ReleaseWorkspace()
 		t.model.Grades = append(t.model.Grades, g)
 	}
@@ -141,103 +209,255 @@ func Train[T tensor.Float](ctx context.Context, cfg Config, s data.Splits[T], pr
 	return t.Model(), res, err
 }
 
-// Run trains every grade of the config in order and returns one result per
-// finished grade. On error (cancellation, divergence) the grades finished
-// before it are kept in Model and their results returned with the error.
+// Run trains the grades of the config in order (and, with Grow, adds grades
+// while they pay) and returns one result per trained grade, rejected ones
+// included. On error (cancellation, divergence, a failing OnGrade) the grades
+// kept before it stay in Model and their results are returned with the
+// error; a diverged grade whose best state improved on its start is kept
+// first.
 func (t *Trainer[T]) Run(ctx context.Context) ([]GradeResult, error) {
 	var out []GradeResult
-	for l := len(t.model.Grades); l < len(t.cfg.Grades); l++ {
-		r, err := t.grade(ctx, l)
-		if err != nil {
-			return out, err
+	for l := len(t.model.Grades); ; l++ {
+		spec, ok := t.cfg.spec(l)
+		if !ok {
+			return out, nil
 		}
+		start := time.Now()
+		net, r, trainErr := t.train(ctx, l, spec)
+		if net == nil {
+			return out, trainErr
+		}
+		cand := t.candidate(net)
+		if spec.Refit && !net.Softmax && cand.sse[0] > metrics.Energy(t.splits[0].R.Raw()) {
+			// Round-off made the refit grade worse than none: make it trivial.
+			clear(net.Layers[len(net.Layers)-1].W.Data)
+			clear(net.Layers[len(net.Layers)-1].B)
+			cand = t.candidate(net)
+		}
+		t.fillResult(&r, cand)
+		r.Seconds = time.Since(start).Seconds()
+		if g := t.cfg.Grow; g != nil && l > 0 {
+			monitor := t.monitorSplit()
+			before, after := t.splits[monitor].rse(), cand.sse[monitor]/t.splits[monitor].energy
+			if !(after < before*(1-g.MinImprove)) {
+				r.Rejected = true
+				out = append(out, r)
+				t.emitDone(l, spec, &r)
+				return out, trainErr
+			}
+		}
+		t.commit(cand)
+		net.ReleaseWorkspace()
+		t.model.Grades = append(t.model.Grades, net)
 		out = append(out, r)
+		t.emitDone(l, spec, &r)
 		if t.OnGrade != nil {
 			if err := t.OnGrade(t.model, r); err != nil {
 				return out, fmt.Errorf("after grade %d: %w", l+1, err)
 			}
 		}
+		if trainErr != nil {
+			return out, trainErr
+		}
+		if g := t.cfg.Grow; g != nil && g.Target > 0 && t.splits[t.monitorSplit()].rse() <= g.Target {
+			return out, nil
+		}
 	}
-	return out, nil
 }
 
-// grade trains grade l (0-based) on the cached state, appends it to the
-// model and advances the cache.
-func (t *Trainer[T]) grade(ctx context.Context, l int) (GradeResult, error) {
-	spec := t.cfg.Grades[l]
-	start := time.Now()
+func (t *Trainer[T]) emitDone(l int, spec GradeSpec, r *GradeResult) {
+	if t.Progress != nil {
+		t.Progress(Event{Grade: l + 1, Grades: t.cfg.MaxGrades(), Epoch: r.Epochs, Epochs: spec.Epochs, Loss: r.TrainLoss, ValLoss: math.NaN(), Done: true, Result: r})
+	}
+}
+
+// monitorSplit is the split adaptive growth watches: validation if present.
+func (t *Trainer[T]) monitorSplit() int {
+	if t.splits[1] != nil {
+		return 1
+	}
+	return 0
+}
+
+func (t *Trainer[T]) softmaxGrade(l int) bool { return t.cfg.Task == Classification && l == 0 }
+
+// train fits grade l and returns the network in its final or restored best
+// state (refit if asked), with the result's training fields filled. A nil
+// network means nothing usable was trained (the error says why).
+func (t *Trainer[T]) train(ctx context.Context, l int, spec GradeSpec) (*nn.MLP[T], GradeResult, error) {
 	rng := rand.New(rand.NewPCG(t.cfg.Seed, uint64(l+1)))
 	net := nn.NewMLP[T](spec.Widths, spec.Activation)
+	net.Softmax = t.softmaxGrade(l)
 	net.Init(spec.Init, rng)
+	if spec.ZeroOutput && l > 0 {
+		out := &net.Layers[len(net.Layers)-1]
+		clear(out.W.Data)
+		clear(out.B)
+	}
 	f := newFitter(net, optim.New[T](spec.Optimizer), rng)
-	tr := t.splits[0]
-	loss := math.NaN()
+	f.softmax = net.Softmax
+	es := spec.EarlyStop.withDefaults()
+	tr, val := t.splits[0], t.splits[1]
+	r := GradeResult{Grade: l + 1, Widths: slices.Clone(spec.Widths), StopReason: StoppedBudget, TrainLoss: math.NaN()}
+
+	// Best-state tracking: on the validation loss when there is a validation
+	// set, else on the training loss, recorded every es.Every epochs.
+	monitor := func(trainLoss float64) float64 {
+		if val != nil {
+			return f.evalLoss(val.F, val.R)
+		}
+		return trainLoss
+	}
+	start := f.evalLoss(tr.F, tr.R)
+	best, bestEpoch := monitor(start), 0
+	bestParams := slices.Clone(net.Params())
+	patienceBest, lastImprove := best, 0
+	var records []float64
+	prevAvg := math.NaN()
+	valLoss := math.NaN()
+	diverged := false
 	for e := 0; e < spec.Epochs; e++ {
 		if err := ctx.Err(); err != nil {
-			return GradeResult{}, fmt.Errorf("grade %d stopped at epoch %d of %d: %w", l+1, e, spec.Epochs, err)
+			return nil, r, fmt.Errorf("grade %d stopped at epoch %d of %d: %w", l+1, e, spec.Epochs, err)
 		}
 		lr := spec.LR.LR(e, spec.Epochs)
-		loss = f.epoch(tr.F, tr.R, spec.BatchSize, lr)
-		if math.IsNaN(loss) || math.IsInf(loss, 0) {
-			return GradeResult{}, fmt.Errorf("grade %d, epoch %d: loss is %v: %w (finished grades are kept; try a smaller learning rate)", l+1, e+1, loss, ErrDiverged)
+		loss := f.epoch(tr.F, tr.R, spec.BatchSize, lr)
+		r.Epochs, r.TrainLoss = e+1, loss
+		if math.IsNaN(loss) || math.IsInf(loss, 0) || loss > explodeFactor*start {
+			diverged = true
+			break
+		}
+		stop := ""
+		if (e+1)%es.Every == 0 || e+1 == spec.Epochs {
+			v := monitor(loss)
+			if val != nil {
+				valLoss = v
+			}
+			if v < best {
+				best, bestEpoch = v, e+1
+				copy(bestParams, net.Params())
+			}
+			switch spec.EarlyStop.Rule {
+			case StopPlateau:
+				records = append(records, v)
+				if (e+1)%es.Window == 0 && len(records) >= es.Records {
+					var avg float64
+					for _, x := range records[len(records)-es.Records:] {
+						avg += x
+					}
+					avg /= float64(es.Records)
+					if math.Abs(avg-prevAvg) < es.Tol*math.Abs(prevAvg) {
+						stop = StoppedPlateau
+					}
+					prevAvg = avg
+				}
+			case StopPatience:
+				if v < patienceBest*(1-es.MinDelta) {
+					patienceBest, lastImprove = v, e+1
+				} else if e+1-lastImprove >= es.Patience {
+					stop = StoppedPatience
+				}
+			}
 		}
 		if t.Progress != nil {
-			t.Progress(Event{Grade: l + 1, Grades: len(t.cfg.Grades), Epoch: e + 1, Epochs: spec.Epochs, Loss: loss, LR: lr})
+			t.Progress(Event{Grade: l + 1, Grades: t.cfg.MaxGrades(), Epoch: e + 1, Epochs: spec.Epochs, Loss: loss, LR: lr, ValLoss: valLoss})
+		}
+		if stop != "" {
+			r.StopReason = stop
+			break
 		}
 	}
-	t.advance(net)
-	net.ReleaseWorkspace()
-	t.model.Grades = append(t.model.Grades, net)
-	r := GradeResult{
-		Grade:     l + 1,
-		Widths:    append([]int(nil), spec.Widths...),
-		Epochs:    spec.Epochs,
-		TrainLoss: loss,
-		TrainRSE:  t.rse(0),
-		Seconds:   time.Since(start).Seconds(),
+	var err error
+	if diverged || spec.EarlyStop.Rule != StopNone {
+		copy(net.Params(), bestParams)
+		be := bestEpoch
+		r.BestEpoch = &be
 	}
-	if t.splits[1] != nil {
-		v := t.rse(1)
-		r.ValRSE = &v
+	if diverged {
+		r.StopReason = StoppedDiverged
+		what := fmt.Sprintf("the best state (epoch %d) was restored and kept", bestEpoch)
+		if bestEpoch == 0 {
+			what = "the grade never improved on its start and was dropped"
+		}
+		err = fmt.Errorf("grade %d, epoch %d: loss is %v (started at %.4g): %w; %s; finished grades are kept; try a smaller learning rate",
+			l+1, r.Epochs, r.TrainLoss, start, ErrDiverged, what)
+		if bestEpoch == 0 {
+			return nil, r, err
+		}
 	}
-	if t.splits[2] != nil {
-		v := t.rse(2)
-		r.TestRSE = &v
+	if spec.Refit && !net.Softmax {
+		before, rerr := t.refit(net)
+		if rerr != nil {
+			return nil, r, fmt.Errorf("grade %d: %w", l+1, rerr)
+		}
+		r.Refit = true
+		r.TrainRSEBeforeRefit = &before
 	}
-	if t.Progress != nil {
-		t.Progress(Event{Grade: l + 1, Grades: len(t.cfg.Grades), Epoch: spec.Epochs, Epochs: spec.Epochs, Loss: loss, Done: true, Result: &r})
-	}
-	return r, nil
+	return net, r, err
 }
 
-func (t *Trainer[T]) rse(i int) float64 {
-	s := t.splits[i]
-	var sse float64
-	for _, v := range s.R.Raw() {
-		sse += float64(v) * float64(v)
-	}
-	return sse / s.energy
+// candidate holds the residuals and features every split would have with
+// net added, and their squared sums.
+type candidate[T tensor.Float] struct {
+	F, R []*tensor.Dense[T]
+	sse  []float64
 }
 
-// advance pushes every split once through the finished grade: the residual
-// loses the grade's output and the features become its last hidden layer.
-func (t *Trainer[T]) advance(net *nn.MLP[T]) {
-	for _, s := range t.splits {
+// candidate pushes every split once through net: the residual loses the
+// grade's output and the features become its last hidden layer. Nothing is
+// committed.
+func (t *Trainer[T]) candidate(net *nn.MLP[T]) candidate[T] {
+	c := candidate[T]{F: make([]*tensor.Dense[T], 3), R: make([]*tensor.Dense[T], 3), sse: make([]float64, 3)}
+	for i, s := range t.splits {
 		if s == nil {
 			continue
 		}
 		n := s.F.Rows
-		newF := tensor.New[T](n, net.FeatureDim())
+		F := tensor.New[T](n, net.FeatureDim())
+		R := s.R.Clone()
 		for i0 := 0; i0 < n; i0 += predictChunk {
 			i1 := min(i0+predictChunk, n)
 			out := net.Forward(s.F.RowsView(i0, i1))
-			r := s.R.RowsView(i0, i1).Raw()
+			r := R.RowsView(i0, i1).Raw()
 			for k, v := range out.Raw() {
 				r[k] -= v
 			}
-			copy(newF.RowsView(i0, i1).Raw(), net.Hidden().Raw())
+			copy(F.RowsView(i0, i1).Raw(), net.Hidden().Raw())
 		}
-		s.F = newF
+		c.F[i], c.R[i], c.sse[i] = F, R, metrics.Energy(R.Raw())
+	}
+	return c
+}
+
+func (t *Trainer[T]) commit(c candidate[T]) {
+	for i, s := range t.splits {
+		if s != nil {
+			s.F, s.R = c.F[i], c.R[i]
+		}
+	}
+}
+
+// fillResult sets the RSEs (and accuracies) the candidate gives.
+func (t *Trainer[T]) fillResult(r *GradeResult, c candidate[T]) {
+	cls := t.cfg.Task == Classification
+	for i, s := range t.splits {
+		if s == nil {
+			continue
+		}
+		v := c.sse[i] / s.energy
+		var acc *float64
+		if cls {
+			a := s.accuracy(c.R[i])
+			acc = &a
+		}
+		switch i {
+		case 0:
+			r.TrainRSE, r.TrainAcc = v, acc
+		case 1:
+			r.ValRSE, r.ValAcc = &v, acc
+		case 2:
+			r.TestRSE, r.TestAcc = &v, acc
+		}
 	}
 }
 
@@ -247,6 +467,7 @@ type fitter[T tensor.Float] struct {
 	net              *nn.MLP[T]
 	opt              optim.Optimizer[T]
 	rng              *rand.Rand
+	softmax          bool // cross-entropy on a softmax output instead of MSE
 	idx              []int
 	xbuf, ybuf, gbuf []T
 	xb, yb, g        tensor.Dense[T]
@@ -254,6 +475,15 @@ type fitter[T tensor.Float] struct {
 
 func newFitter[T tensor.Float](net *nn.MLP[T], opt optim.Optimizer[T], rng *rand.Rand) *fitter[T] {
 	return &fitter[T]{net: net, opt: opt, rng: rng}
+}
+
+// loss evaluates the fitter's loss of out against y, writing the gradient
+// into grad when it is not nil.
+func (f *fitter[T]) loss(out, y, grad *tensor.Dense[T]) float64 {
+	if f.softmax {
+		return nn.SoftmaxCrossEntropy(out, y, grad)
+	}
+	return nn.MSE(out, y, grad)
 }
 
 // step does one forward, backward and optimizer update on (x, y) and returns
@@ -265,10 +495,22 @@ func (f *fitter[T]) step(x, y *tensor.Dense[T], lr float64) float64 {
 		f.gbuf = make([]T, need)
 	}
 	f.g = tensor.Dense[T]{Rows: y.Rows, Cols: y.Cols, Data: f.gbuf[:need]}
-	loss := nn.MSE(out, y, &f.g)
+	loss := f.loss(out, y, &f.g)
 	f.net.Backward(&f.g, nil)
 	f.opt.Step(f.net.Params(), f.net.Grads(), lr)
 	return loss
+}
+
+// evalLoss returns the loss of the network on (X, Y) without training.
+func (f *fitter[T]) evalLoss(X, Y *tensor.Dense[T]) float64 {
+	var total float64
+	n := X.Rows
+	for i0 := 0; i0 < n; i0 += predictChunk {
+		i1 := min(i0+predictChunk, n)
+		out := f.net.Forward(X.RowsView(i0, i1))
+		total += f.loss(out, Y.RowsView(i0, i1), nil) * float64(i1-i0)
+	}
+	return total / float64(n)
 }
 
 // epoch runs one pass over (X, Y): one full-batch step when batch is 0 or

@@ -22,7 +22,9 @@ type Example struct {
 	Grades [][]int
 	// Recipe is the papers' training recipe when it is known (nil otherwise).
 	Recipe *Recipe
-	gen    func(rng *rand.Rand) Splits[float64]
+	// Task is "classification" for one-hot targets, "" for regression.
+	Task string
+	gen  func(rng *rand.Rand) Splits[float64]
 }
 
 var examples = map[string]Example{}

@@ -11,6 +11,7 @@ func TestExamplesShapesAndSeeds(t *testing.T) {
 		"spectral3": {6000, 2000, 2000}, "spectral4": {6000, 2000, 2000},
 		"manifold-q0": {12000, 4000, 4000}, "manifold-q4": {12000, 4000, 4000},
 		"xu1": {5000, 1000, 1000}, "xu2": {5000, 1000, 1000}, "xu3": {5000, 1000, 1000},
+		"digits": {1079, 359, 359},
 	}
 	if len(Examples()) != len(sizes) {
 		t.Fatalf("%d examples registered, %d expected", len(Examples()), len(sizes))
@@ -92,5 +93,28 @@ func TestValidateRejectsBadData(t *testing.T) {
 	}
 	if _, err := Lookup("nope"); err == nil {
 		t.Fatal("unknown example accepted")
+	}
+}
+
+func TestDigitsPinned(t *testing.T) {
+	X, labels, err := Digits()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if X.Rows != 1797 || X.Cols != 64 || len(labels) != 1797 {
+		t.Fatalf("shape %d×%d, %d labels", X.Rows, X.Cols, len(labels))
+	}
+	// first row of the file: 0,0,5,13,9,1,0,0,... label 0
+	if X.At(0, 2) != 5.0/16 || X.At(0, 3) != 13.0/16 || labels[0] != 0 || labels[1] != 1 {
+		t.Fatalf("first rows %v labels %v", X.Row(0)[:8], labels[:2])
+	}
+	count := make([]int, 10)
+	for _, c := range labels {
+		count[c]++
+	}
+	for c, n := range count {
+		if n < 170 || n > 190 {
+			t.Errorf("class %d has %d rows", c, n)
+		}
 	}
 }

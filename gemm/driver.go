@@ -8,13 +8,15 @@ type workspace[T Float] struct {
 	a, b, tile []T
 }
 
-func (w *workspace[T]) ensure(kr *kernel[T]) {
+// ensure grows the buffers for kr; the one for B only when withB is set
+// (the pool packs B into a shared buffer).
+func (w *workspace[T]) ensure(kr *kernel[T], withB bool) {
 	na := roundUp(kr.mc, kr.mr) * kr.kc
 	nb := roundUp(kr.nc, kr.nr) * kr.kc
 	if len(w.a) < na {
 		w.a = make([]T, na)
 	}
-	if len(w.b) < nb {
+	if withB && len(w.b) < nb {
 		w.b = make([]T, nb)
 	}
 	if len(w.tile) < kr.mr*kr.nr {
@@ -23,6 +25,14 @@ func (w *workspace[T]) ensure(kr *kernel[T]) {
 }
 
 func roundUp(x, m int) int { return (x + m - 1) / m * m }
+
+// blockSize returns the size of the blocks that split n into the fewest
+// blocks of at most limit, rounded up to a multiple of unit (and still at
+// most limit when limit is a multiple of unit).
+func blockSize(n, limit, unit int) int {
+	nb := (n + limit - 1) / limit
+	return min(roundUp((n+nb-1)/nb, unit), limit)
+}
 
 // packA packs the mb×kb block of op(A) starting at op(A)(i0, p0) into
 // panels of mr rows: panel q holds, for p = 0..kb-1, the mr values
@@ -91,50 +101,95 @@ func packB[T Float](dst []T, tB bool, b []T, ldb, p0, j0, kb, nb, nr int) {
 // packed computes C = alpha·op(A)·op(B) + beta·C on one thread with the
 // packed algorithm. a, b and c start at the sub-problem's first elements.
 func packed[T Float](w *workspace[T], kr *kernel[T], tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
-	w.ensure(kr)
+	w.ensure(kr, true)
 	mr, nr := kr.mr, kr.nr
+	// Split k and m into blocks of nearly equal sizes, at most kr.kc and
+	// kr.mc: a product with k a little above kc then makes two passes over C
+	// of even cost rather than a full one and a thin one.
+	kc := blockSize(k, kr.kc, 1)
+	mc := blockSize(m, kr.mc, mr)
 	for jc := 0; jc < n; jc += kr.nc {
 		nb := min(kr.nc, n-jc)
-		for pc := 0; pc < k; pc += kr.kc {
-			kb := min(kr.kc, k-pc)
+		for pc := 0; pc < k; pc += kc {
+			kb := min(kc, k-pc)
 			packB(w.b, tB, b, ldb, pc, jc, kb, nb, nr)
 			bet := beta
 			if pc > 0 {
 				bet = 1
 			}
-			for ic := 0; ic < m; ic += kr.mc {
-				mb := min(kr.mc, m-ic)
-				packA(w.a, tA, a, lda, ic, pc, mb, kb, mr)
-				for jr := 0; jr < nb; jr += nr {
-					cols := min(nr, nb-jr)
-					bp := &w.b[jr*kb]
-					for ir := 0; ir < mb; ir += mr {
-						rows := min(mr, mb-ir)
-						ap := &w.a[ir*kb]
-						off := (ic+ir)*ldc + jc + jr
-						if rows == mr && cols == nr {
-							_ = c[off+(mr-1)*ldc+nr-1]
-							kr.fn(kb, ap, bp, &c[off], ldc, alpha, bet)
-							continue
-						}
-						t := w.tile
-						kr.fn(kb, ap, bp, &t[0], nr, alpha, 0)
-						for r := range rows {
-							cr := c[off+r*ldc : off+r*ldc+cols]
-							tr := t[r*nr : r*nr+cols]
-							if bet == 0 {
-								copy(cr, tr)
-								continue
-							}
-							for j, v := range tr {
-								cr[j] = v + bet*cr[j]
-							}
-						}
-					}
+			for ic := 0; ic < m; ic += mc {
+				mb := min(mc, m-ic)
+				pa, ua, ld := blockA(kr, w.a, tA, a, lda, ic, pc, mb, kb)
+				macro(kr, w.tile, mb, nb, kb, alpha, bet, pa, w.b, ua, ld, c[ic*ldc+jc:], ldc)
+			}
+		}
+	}
+}
+
+// macro multiplies a packed mb×kb block of A (panels of kr.mr rows) by a
+// packed kb×nb block of B (panels of kr.nr columns) into the mb×nb matrix c:
+// c = alpha·Ã·B̃ + bet·c. tile is an mr×nr scratch for the edge tiles.
+//
+// When ua is not nil, the full mr-row tiles read A in place from ua (row
+// stride lda) with kr.fnU, and pa holds only the packed last, partial panel.
+func macro[T Float](kr *kernel[T], tile []T, mb, nb, kb int, alpha, bet T, pa, pb []T, ua []T, lda int, c []T, ldc int) {
+	mr, nr := kr.mr, kr.nr
+	for jr := 0; jr < nb; jr += nr {
+		cols := min(nr, nb-jr)
+		bp := &pb[jr*kb]
+		for ir := 0; ir < mb; ir += mr {
+			rows := min(mr, mb-ir)
+			off := ir*ldc + jr
+			full := rows == mr && cols == nr
+			if full {
+				_ = c[off+(mr-1)*ldc+nr-1]
+			}
+			switch {
+			case ua != nil && rows == mr:
+				_ = ua[ir*lda+(mr-1)*lda+kb-1]
+				ap := &ua[ir*lda]
+				if full {
+					kr.fnU(kb, ap, lda, bp, &c[off], ldc, alpha, bet)
+					continue
+				}
+				kr.fnU(kb, ap, lda, bp, &tile[0], nr, alpha, 0)
+			case ua != nil:
+				kr.fn(kb, &pa[0], bp, &tile[0], nr, alpha, 0)
+			case full:
+				kr.fn(kb, &pa[ir*kb], bp, &c[off], ldc, alpha, bet)
+				continue
+			default:
+				kr.fn(kb, &pa[ir*kb], bp, &tile[0], nr, alpha, 0)
+			}
+			for r := range rows {
+				cr := c[off+r*ldc : off+r*ldc+cols]
+				tr := tile[r*nr : r*nr+cols]
+				if bet == 0 {
+					copy(cr, tr)
+					continue
+				}
+				for j, v := range tr {
+					cr[j] = v + bet*cr[j]
 				}
 			}
 		}
 	}
+}
+
+// blockA prepares the mb×kb block of op(A) at (i0, p0) for macro: it packs
+// it into buf and returns (buf, nil, 0), or, when A is untransposed and the
+// kernel can read it in place, packs only the last partial panel and returns
+// (buf, the block in place, lda).
+func blockA[T Float](kr *kernel[T], buf []T, tA bool, a []T, lda, i0, p0, mb, kb int) (pa, ua []T, ld int) {
+	if tA || kr.fnU == nil {
+		packA(buf, tA, a, lda, i0, p0, mb, kb, kr.mr)
+		return buf, nil, 0
+	}
+	full := mb / kr.mr * kr.mr
+	if full < mb {
+		packA(buf, false, a, lda, i0+full, p0, mb-full, kb, kr.mr)
+	}
+	return buf, a[i0*lda+p0:], lda
 }
 
 // scale sets the m×n matrix C to beta·C (to 0 when beta is 0, even if C held

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // Thresholds of the work split.
@@ -13,33 +15,64 @@ const (
 	// directFlops: products with m·n·k below this take the direct path.
 	directFlops = 8 * 8 * 8
 	// parallelFlops: products with m·n·k below this run on one thread.
-	parallelFlops = 48 * 48 * 48
+	parallelFlops = 64 * 64 * 64
+	// spinTime is how long an idle worker polls for the next piece of work
+	// before it parks. Waking a parked goroutine costs about 8 µs on the
+	// reference machine; the phases of one product follow each other
+	// without a gap, and a short spin also catches back-to-back products.
+	spinTime = 30 * time.Microsecond
+	// chunksPerThread: the work of a phase is cut into about this many
+	// chunks per thread, handed out dynamically so that a thread slowed down
+	// by a busy core does not hold the others up.
+	chunksPerThread = 4
 )
 
 // Backend multiplies matrices with the packed pure-Go GEMM on a pool of
 // worker goroutines. It has the methods of tensor.Backend.
 //
-// The zero value is ready to use with runtime.GOMAXPROCS(0) workers; New and
-// SetThreads choose another count. The worker goroutines are started on the
-// first parallel product and live until Close. A Backend may be used from
-// several goroutines: a product that finds the pool busy runs on the calling
-// goroutine alone (with identical results).
+// The zero value is ready to use with runtime.GOMAXPROCS(0) threads; New and
+// SetThreads choose another count. The calling goroutine takes part in every
+// product; the other workers are started on the first parallel product, poll
+// for about 30 µs after each piece of work and then park until the next
+// product. They live until Close.
+//
+// A product proceeds in phases: for each kc×nc block of op(B), the workers
+// pack the block into a shared buffer, then share out the mc-row blocks of
+// A (and, when m is small, column ranges of the B block) to pack and
+// multiply. Chunks are handed out dynamically, but the tile boundaries and
+// the order of the sums do not depend on who computes what, so the results
+// are bit-identical for any number of threads.
+//
+// A Backend may be used from several goroutines: a product that finds the
+// pool busy runs on the calling goroutine alone, with identical results.
 type Backend struct {
 	mu      sync.Mutex // held while the pool runs a product
 	threads int        // 0: runtime.GOMAXPROCS(0)
-	workers []*worker  // helpers; the calling goroutine is part 0
-	wg      sync.WaitGroup
-	job     job
-	self    worker // part 0's buffers
+	workers []*worker  // helpers; the calling goroutine uses self
+	self    worker
+
+	// state is gen<<48 | nchunks<<24 | next for the current phase: workers
+	// run a phase when gen changes and take chunk next while next < nchunks.
+	state     atomic.Uint64
+	completed atomic.Int64 // chunks of the current phase finished
+	waiting   atomic.Bool  // the caller is parked on done
+	done      chan struct{}
+	par       bool // the current product uses the pool
+
+	job job
+	pbD []float64 // shared packed block of op(B)
+	pbS []float32
 
 	kd *kernel[float64]
 	ks *kernel[float32]
 }
 
 type worker struct {
-	wake chan struct{}
-	d    workspace[float64]
-	s    workspace[float32]
+	wake     chan struct{} // capacity 1
+	sleeping atomic.Bool
+	quit     atomic.Bool
+	d        workspace[float64]
+	s        workspace[float32]
 }
 
 type params[T Float] struct {
@@ -47,21 +80,40 @@ type params[T Float] struct {
 	a, b, c     []T
 }
 
-// job is the product the pool is running.
+// Phases.
+const (
+	phaseDirect = iota
+	phasePackB
+	phaseCompute
+)
+
+// job is the product the pool is running and its current phase.
 type job struct {
 	f64           bool
 	tA, tB        bool
-	direct        bool
-	splitM        bool
 	m, n, k       int
 	lda, ldb, ldc int
-	chunk         int // rows (splitM) or columns per part
 	d             params[float64]
 	s             params[float32]
+
+	phase      int
+	rowsPer    int // phaseDirect: rows per chunk
+	jc, nb     int // current block of op(B): columns [jc, jc+nb)
+	pc, kb     int // and rows [pc, pc+kb)
+	ppc        int // phasePackB: panels per chunk
+	mcb, ncb   int // phaseCompute: rows and columns per chunk
+	colBlocks  int // phaseCompute: column ranges per row block
+	chunkCount int
 }
 
-// New returns a Backend with the given number of worker threads; threads < 1
-// means runtime.GOMAXPROCS(0).
+const (
+	genShift   = 48
+	countShift = 24
+	fieldMask  = 1<<24 - 1
+)
+
+// New returns a Backend with the given number of threads; threads < 1 means
+// runtime.GOMAXPROCS(0).
 func New(threads int) *Backend {
 	b := &Backend{}
 	b.SetThreads(threads)
@@ -71,34 +123,35 @@ func New(threads int) *Backend {
 // Name returns "go".
 func (b *Backend) Name() string { return "go" }
 
-// Info describes the kernel and the number of workers, e.g.
-// "pure-Go GEMM, avx512 kernel (f64 12×16, f32 12×32), 2 workers".
+// Info describes the kernel and the number of threads, e.g.
+// "pure-Go GEMM, avx512 kernel (f64 12×16, f32 12×32), 2 threads".
 func (b *Backend) Info() string {
 	kd, ks := b.kernels()
-	return fmt.Sprintf("pure-Go GEMM, %s kernel (f64 %d×%d, f32 %d×%d), %d workers",
+	return fmt.Sprintf("pure-Go GEMM, %s kernel (f64 %d×%d, f32 %d×%d), %d threads",
 		kd.name, kd.mr, kd.nr, ks.mr, ks.nr, b.Threads())
 }
 
-// SetThreads sets the number of threads a product may use (the calling
-// goroutine included); n < 1 means runtime.GOMAXPROCS(0). It stops the
-// current workers; new ones start with the next parallel product. It must not
-// be called while a product is running on b.
+// SetThreads sets the number of threads a product may use, the calling
+// goroutine included; n < 1 means runtime.GOMAXPROCS(0), and more than
+// runtime.GOMAXPROCS(0) counts as that many. It stops the current
+// workers; new ones start with the next parallel product. It waits for a
+// product running on b to finish.
 func (b *Backend) SetThreads(n int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.stop()
-	if n < 1 {
-		n = 0
-	}
-	b.threads = n
+	b.threads = max(n, 0)
 }
 
-// Threads returns the number of threads a product may use.
+// Threads returns the number of threads a product may use: the number set,
+// but at most runtime.GOMAXPROCS(0), since workers that poll must not
+// outnumber the processors.
 func (b *Backend) Threads() int {
+	p := runtime.GOMAXPROCS(0)
 	if b.threads < 1 {
-		return runtime.GOMAXPROCS(0)
+		return p
 	}
-	return b.threads
+	return min(b.threads, p)
 }
 
 // Close stops the worker goroutines. b stays usable; workers restart on the
@@ -109,10 +162,15 @@ func (b *Backend) Close() {
 	b.stop()
 }
 
+// stop ends the workers. b.mu is held.
 func (b *Backend) stop() {
-	for _, w := range b.workers {
-		close(w.wake)
+	if len(b.workers) == 0 {
+		return
 	}
+	for _, w := range b.workers {
+		w.quit.Store(true)
+	}
+	b.publish(0)
 	b.workers = nil
 }
 
@@ -127,63 +185,213 @@ func (b *Backend) kernels() (*kernel[float64], *kernel[float32]) {
 	return kd, ks
 }
 
-// start makes sure n-1 helper goroutines are running. b.mu is held.
+// start makes sure n-1 helpers are running. b.mu is held.
 func (b *Backend) start(n int) {
 	if len(b.workers) == n-1 {
 		return
 	}
 	b.stop()
-	for i := 1; i < n; i++ {
-		w := &worker{wake: make(chan struct{})}
+	if b.done == nil {
+		b.done = make(chan struct{}, 1)
+	}
+	gen := b.state.Load() >> genShift
+	for range n - 1 {
+		w := &worker{wake: make(chan struct{}, 1)}
 		b.workers = append(b.workers, w)
-		go b.loop(w, i)
+		go b.loop(w, gen)
 	}
 }
 
-func (b *Backend) loop(w *worker, part int) {
-	for range w.wake {
-		b.run(w, part)
-		b.wg.Done()
+// publish starts a new phase of nchunks chunks and wakes parked workers.
+func (b *Backend) publish(nchunks int) {
+	b.completed.Store(0)
+	gen := b.state.Load()>>genShift + 1
+	b.state.Store(gen<<genShift | uint64(nchunks)<<countShift)
+	for _, w := range b.workers {
+		if w.sleeping.CompareAndSwap(true, false) {
+			w.wake <- struct{}{}
+		}
 	}
 }
 
-// run computes part of b.job.
-func (b *Backend) run(w *worker, part int) {
+func (b *Backend) loop(w *worker, last uint64) {
+	for {
+		last = b.waitGen(w, last)
+		if w.quit.Load() {
+			return
+		}
+		b.work(w, last)
+	}
+}
+
+// waitGen returns the generation of the next phase after last, polling for
+// spinTime and then parking.
+func (b *Backend) waitGen(w *worker, last uint64) uint64 {
+	var t0 time.Time
+	for i := 0; ; i++ {
+		if g := b.state.Load() >> genShift; g != last {
+			return g
+		}
+		if i&63 == 63 {
+			if t0.IsZero() {
+				t0 = time.Now()
+			} else if time.Since(t0) > spinTime {
+				break
+			}
+		}
+	}
+	w.sleeping.Store(true)
+	if g := b.state.Load() >> genShift; g != last {
+		if w.sleeping.CompareAndSwap(true, false) {
+			return g
+		}
+	}
+	// publish has claimed us (or will: it sees sleeping) and sends a token.
+	<-w.wake
+	return b.state.Load() >> genShift
+}
+
+// work takes and runs chunks of phase gen until there are none left.
+func (b *Backend) work(w *worker, gen uint64) {
+	for {
+		s := b.state.Load()
+		if s>>genShift != gen {
+			return
+		}
+		next, count := s&fieldMask, s>>countShift&fieldMask
+		if next >= count {
+			return
+		}
+		if !b.state.CompareAndSwap(s, s+1) {
+			continue
+		}
+		b.chunk(w, int(next))
+		if b.completed.Add(1) == int64(count) && b.waiting.CompareAndSwap(true, false) {
+			b.done <- struct{}{}
+		}
+	}
+}
+
+// phase runs the current phase, cut into n chunks, on the pool (or inline
+// when the product is serial).
+func (b *Backend) phase(n int) {
+	if !b.par {
+		for i := range n {
+			b.chunk(&b.self, i)
+		}
+		return
+	}
+	b.publish(n)
+	b.work(&b.self, b.state.Load()>>genShift)
+	// Poll for the chunks still running elsewhere, then park.
+	var t0 time.Time
+	for i := 0; b.completed.Load() != int64(n); i++ {
+		if i&63 == 63 {
+			if t0.IsZero() {
+				t0 = time.Now()
+			} else if time.Since(t0) > spinTime {
+				b.waitDone(int64(n))
+				return
+			}
+		}
+	}
+}
+
+// waitDone parks until the n chunks of the phase are completed.
+func (b *Backend) waitDone(n int64) {
+	b.waiting.Store(true)
+	if b.completed.Load() == n {
+		if b.waiting.CompareAndSwap(true, false) {
+			return
+		}
+	}
+	// The worker that completes the last chunk claims us and sends a token.
+	<-b.done
+}
+
+func (b *Backend) chunk(w *worker, i int) {
 	kd, ks := b.kernels()
 	if b.job.f64 {
-		runPart(&w.d, kd, &b.job, &b.job.d, part)
+		doChunk(&b.job, &w.d, kd, &b.job.d, b.pbD, i)
 	} else {
-		runPart(&w.s, ks, &b.job, &b.job.s, part)
+		doChunk(&b.job, &w.s, ks, &b.job.s, b.pbS, i)
 	}
 }
 
-func runPart[T Float](ws *workspace[T], kr *kernel[T], j *job, p *params[T], part int) {
-	lo := part * j.chunk
-	if j.splitM {
-		hi := min(j.m, lo+j.chunk)
-		if lo >= hi {
-			return
+// doChunk runs chunk i of the current phase of j.
+func doChunk[T Float](j *job, ws *workspace[T], kr *kernel[T], p *params[T], pb []T, i int) {
+	switch j.phase {
+	case phaseDirect:
+		lo := i * j.rowsPer
+		hi := min(j.m, lo+j.rowsPer)
+		direct(j.tA, j.tB, lo, hi, j.n, j.k, p.alpha, p.a, j.lda, p.b, j.ldb, p.beta, p.c, j.ldc)
+	case phasePackB:
+		q0 := i * j.ppc * kr.nr
+		q1 := min(j.nb, q0+j.ppc*kr.nr)
+		packB(pb[q0*j.kb:], j.tB, p.b, j.ldb, j.pc, j.jc+q0, j.kb, q1-q0, kr.nr)
+	case phaseCompute:
+		ws.ensure(kr, false)
+		i0 := i / j.colBlocks * j.mcb
+		j0 := i % j.colBlocks * j.ncb
+		mb := min(j.mcb, j.m-i0)
+		nb := min(j.ncb, j.nb-j0)
+		bet := p.beta
+		if j.pc > 0 {
+			bet = 1
 		}
-		if j.direct {
-			direct(j.tA, j.tB, lo, hi, j.n, j.k, p.alpha, p.a, j.lda, p.b, j.ldb, p.beta, p.c, j.ldc)
-			return
-		}
-		aOff := lo * j.lda
-		if j.tA {
-			aOff = lo
-		}
-		packed(ws, kr, j.tA, j.tB, hi-lo, j.n, j.k, p.alpha, p.a[aOff:], j.lda, p.b, j.ldb, p.beta, p.c[lo*j.ldc:], j.ldc)
+		pa, ua, ld := blockA(kr, ws.a, j.tA, p.a, j.lda, i0, j.pc, mb, j.kb)
+		macro(kr, ws.tile, mb, nb, j.kb, p.alpha, bet, pa, pb[j0*j.kb:], ua, ld, p.c[i0*j.ldc+j.jc+j0:], j.ldc)
+	}
+}
+
+// run computes the product described by b.job (sizes, p) with kernel kr and
+// shared buffer *pb, on the pool when it is big enough. b.mu is held.
+func run[T Float](b *Backend, kr *kernel[T], p *params[T], pb *[]T) {
+	j := &b.job
+	m, n, k := j.m, j.n, j.k
+	threads := b.Threads()
+	b.par = threads > 1 && m*n*k >= parallelFlops
+	target := 1
+	if b.par {
+		target = chunksPerThread * threads
+		b.start(threads)
+	}
+	if isDirect(m, n, k) {
+		j.phase = phaseDirect
+		j.rowsPer = (m + target - 1) / target
+		b.phase((m + j.rowsPer - 1) / j.rowsPer)
 		return
 	}
-	hi := min(j.n, lo+j.chunk)
-	if lo >= hi {
-		return
+	if need := roundUp(kr.nc, kr.nr) * kr.kc; len(*pb) < need {
+		*pb = make([]T, need) // *pb is b.pbD or b.pbS
 	}
-	bOff := lo
-	if j.tB {
-		bOff = lo * j.ldb
+	mr, nr := kr.mr, kr.nr
+	kc := blockSize(k, kr.kc, 1)
+	// Row blocks: at most mc rows, and at least target of them when there
+	// are enough tiles.
+	tilesM := (m + mr - 1) / mr
+	rb := max((m+kr.mc-1)/kr.mc, min(tilesM, target))
+	j.mcb = roundUp((m+rb-1)/rb, mr)
+	rb = (m + j.mcb - 1) / j.mcb
+	for jc := 0; jc < n; jc += kr.nc {
+		nb := min(kr.nc, n-jc)
+		panels := (nb + nr - 1) / nr
+		// Column ranges when there are too few row blocks.
+		cb := 1
+		if rb < target {
+			cb = min(panels, (target+rb-1)/rb)
+		}
+		j.ncb = roundUp((nb+cb-1)/cb, nr)
+		j.colBlocks = (nb + j.ncb - 1) / j.ncb
+		j.ppc = (panels + target - 1) / target
+		for pc := 0; pc < k; pc += kc {
+			j.jc, j.nb, j.pc, j.kb = jc, nb, pc, min(kc, k-pc)
+			j.phase = phasePackB
+			b.phase((panels + j.ppc - 1) / j.ppc)
+			j.phase = phaseCompute
+			b.phase(rb * j.colBlocks)
+		}
 	}
-	packed(ws, kr, j.tA, j.tB, j.m, hi-lo, j.k, p.alpha, p.a, j.lda, p.b[bOff:], j.ldb, p.beta, p.c[lo:], j.ldc)
 }
 
 // Dgemm computes C = alpha·op(A)·op(B) + beta·C for row-major float64
@@ -202,14 +410,15 @@ func (b *Backend) Dgemm(tA, tB bool, m, n, k int, alpha float64, a []float64, ld
 		return
 	}
 	kd, _ := b.kernels()
-	if !b.setup(kd.mr, kd.nr, tA, tB, m, n, k, lda, ldb, ldc) {
+	if !b.mu.TryLock() {
 		gemmSerial(kd, tA, tB, m, n, k, alpha, a, lda, bm, ldb, beta, c, ldc, &poolD)
 		return
 	}
-	b.job.f64 = true
+	b.setJob(true, tA, tB, m, n, k, lda, ldb, ldc)
 	b.job.d = params[float64]{alpha: alpha, beta: beta, a: a, b: bm, c: c}
-	b.exec()
+	run(b, kd, &b.job.d, &b.pbD)
 	b.job.d = params[float64]{}
+	b.mu.Unlock()
 }
 
 // Sgemm is Dgemm for float32.
@@ -223,14 +432,22 @@ func (b *Backend) Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, ld
 		return
 	}
 	_, ks := b.kernels()
-	if !b.setup(ks.mr, ks.nr, tA, tB, m, n, k, lda, ldb, ldc) {
+	if !b.mu.TryLock() {
 		gemmSerial(ks, tA, tB, m, n, k, alpha, a, lda, bm, ldb, beta, c, ldc, &poolS)
 		return
 	}
-	b.job.f64 = false
+	b.setJob(false, tA, tB, m, n, k, lda, ldb, ldc)
 	b.job.s = params[float32]{alpha: alpha, beta: beta, a: a, b: bm, c: c}
-	b.exec()
+	run(b, ks, &b.job.s, &b.pbS)
 	b.job.s = params[float32]{}
+	b.mu.Unlock()
+}
+
+func (b *Backend) setJob(f64, tA, tB bool, m, n, k, lda, ldb, ldc int) {
+	j := &b.job
+	j.f64, j.tA, j.tB = f64, tA, tB
+	j.m, j.n, j.k = m, n, k
+	j.lda, j.ldb, j.ldc = lda, ldb, ldc
 }
 
 var (
@@ -239,7 +456,7 @@ var (
 )
 
 // gemmSerial runs a product on the calling goroutine with buffers from pool,
-// for when b's workers are busy.
+// for when b's workers are busy. Its results are identical to the pool's.
 func gemmSerial[T Float](kr *kernel[T], tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int, pool *sync.Pool) {
 	if isDirect(m, n, k) {
 		direct(tA, tB, 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
@@ -251,59 +468,6 @@ func gemmSerial[T Float](kr *kernel[T], tA, tB bool, m, n, k int, alpha T, a []T
 }
 
 func isDirect(m, n, k int) bool { return m == 1 || n == 1 || m*n*k < directFlops }
-
-// setup locks b and fills in the split of the job; it returns false, with b
-// unlocked, when the pool is busy.
-func (b *Backend) setup(mr, nr int, tA, tB bool, m, n, k, lda, ldb, ldc int) bool {
-	if !b.mu.TryLock() {
-		return false
-	}
-	j := &b.job
-	j.tA, j.tB = tA, tB
-	j.m, j.n, j.k = m, n, k
-	j.lda, j.ldb, j.ldc = lda, ldb, ldc
-	j.direct = isDirect(m, n, k)
-	parts := b.Threads()
-	if m*n*k < parallelFlops {
-		parts = 1
-	}
-	switch {
-	case j.direct:
-		j.splitM = true
-		j.chunk = (m + parts - 1) / parts
-	case (m+mr-1)/mr >= (n+nr-1)/nr:
-		j.splitM = true
-		tiles := (m + mr - 1) / mr
-		j.chunk = (tiles + parts - 1) / parts * mr
-	default:
-		j.splitM = false
-		tiles := (n + nr - 1) / nr
-		j.chunk = (tiles + parts - 1) / parts * nr
-	}
-	return true
-}
-
-// exec runs b.job on the pool and unlocks b.
-func (b *Backend) exec() {
-	j := &b.job
-	total := j.n
-	if j.splitM {
-		total = j.m
-	}
-	parts := (total + j.chunk - 1) / j.chunk
-	if parts > 1 {
-		b.start(b.Threads())
-		b.wg.Add(parts - 1)
-		for i := 1; i < parts; i++ {
-			b.workers[i-1].wake <- struct{}{}
-		}
-	}
-	b.run(&b.self, 0)
-	if parts > 1 {
-		b.wg.Wait()
-	}
-	b.mu.Unlock()
-}
 
 // check panics unless the arguments describe valid matrices.
 func check(tA, tB bool, m, n, k, la, lda, lb, ldb, lc, ldc int) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 )
 
@@ -216,6 +217,8 @@ func TestGemmPanics(t *testing.T) {
 // TestDeterministic checks bit-identical results over repeated runs and
 // over thread counts.
 func TestDeterministic(t *testing.T) {
+	// Allow up to 7 threads even on a small machine.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(8))
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, tc := range []gemmCase{
 		{m: 301, n: 77, k: 530, alpha: 1, beta: 0},
@@ -223,10 +226,13 @@ func TestDeterministic(t *testing.T) {
 		{tB: true, m: 257, n: 255, k: 129, alpha: -1, beta: 1},
 		{m: 513, n: 1, k: 300, alpha: 1, beta: 0},
 		{tA: true, m: 200, n: 1, k: 300, alpha: 1, beta: 0},
+		{tA: true, m: 64, n: 64, k: 1100, alpha: 1, beta: 0},
+		{tB: true, m: 30, n: 1500, k: 70, alpha: 2, beta: 1},
+		{tA: true, tB: true, m: 100, n: 90, k: 80, alpha: 1, beta: 0},
 	} {
 		a, lda, b, ldb, c0, ldc := operands[float64](rng, tc)
 		var first []float64
-		for _, threads := range []int{1, 2, 3, 2, 1} {
+		for _, threads := range []int{1, 2, 3, 2, 1, 7} {
 			be := New(threads)
 			c := append([]float64(nil), c0...)
 			be.Dgemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, c, ldc)
@@ -274,6 +280,68 @@ func TestAllocs(t *testing.T) {
 				be.Sgemm(tt[0], tt[1], m, n, k, 1, as, lda, bs, ldb, 0, cs, n)
 			}); got != 0 {
 				t.Errorf("Sgemm %v %v: %v allocations per call", tt, s, got)
+			}
+		}
+	}
+}
+
+// TestConcurrent runs products on one Backend from several goroutines (some
+// then take the serial path) and checks they equal a serial run bit for bit.
+func TestConcurrent(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	tc := gemmCase{tB: true, m: 150, n: 140, k: 300, alpha: 1, beta: 0}
+	a, lda, b, ldb, c0, ldc := operands[float32](rng, tc)
+	want := append([]float32(nil), c0...)
+	New(1).Sgemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, 1, a, lda, b, ldb, 0, want, ldc)
+	be := New(2)
+	defer be.Close()
+	errs := make(chan error, 4)
+	for g := range 4 {
+		go func() {
+			c := append([]float32(nil), c0...)
+			for it := range 20 {
+				be.Sgemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, 1, a, lda, b, ldb, 0, c, ldc)
+				for i := range c {
+					if math.Float32bits(c[i]) != math.Float32bits(want[i]) {
+						errs <- fmt.Errorf("goroutine %d, run %d: C[%d] = %v, want %v", g, it, i, c[i], want[i])
+						return
+					}
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestInPlaceA checks that reading untransposed A in place gives the same
+// bits as packing it.
+func TestInPlaceA(t *testing.T) {
+	kd, ks := kernD, kernS
+	if kd.fnU == nil {
+		t.Skip("no in-place kernel")
+	}
+	pd, ps := kd, ks
+	pd.fnU, ps.fnU = nil, nil
+	inPlace, packedOnly := New(2), New(2)
+	inPlace.kd, inPlace.ks = &kd, &ks
+	packedOnly.kd, packedOnly.ks = &pd, &ps
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, tc := range []gemmCase{
+		{m: 301, n: 77, k: 530, alpha: 1, beta: 0, padA: 3},
+		{tB: true, m: 37, n: 45, k: 1030, alpha: -1, beta: 1},
+	} {
+		a, lda, b, ldb, c0, ldc := operands[float32](rng, tc)
+		c1, c2 := append([]float32(nil), c0...), append([]float32(nil), c0...)
+		inPlace.Sgemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, float32(tc.alpha), a, lda, b, ldb, float32(tc.beta), c1, ldc)
+		packedOnly.Sgemm(tc.tA, tc.tB, tc.m, tc.n, tc.k, float32(tc.alpha), a, lda, b, ldb, float32(tc.beta), c2, ldc)
+		for i := range c1 {
+			if math.Float32bits(c1[i]) != math.Float32bits(c2[i]) {
+				t.Fatalf("%v: C[%d] in place %v, packed %v", tc, i, c1[i], c2[i])
 			}
 		}
 	}

@@ -13,12 +13,20 @@ type Float interface{ float32 | float64 }
 // read.
 type kernFunc[T Float] func(kc int, a, b, c *T, ldc int, alpha, beta T)
 
+// kernUFunc is kernFunc reading A in place: row r of the mr×kc tile of A
+// starts at a+r·lda.
+type kernUFunc[T Float] func(kc int, a *T, lda int, b, c *T, ldc int, alpha, beta T)
+
 // kernel describes a micro-kernel and the blocking that goes with it.
 type kernel[T Float] struct {
 	name       string
 	mr, nr     int
 	kc, mc, nc int
 	fn         kernFunc[T]
+	// fnU, when not nil, is the same kernel reading A in place. It is used
+	// for untransposed A, whose packing is a strided gather; the sums are
+	// the same, so the results are bit-identical.
+	fnU kernUFunc[T]
 }
 
 // Portable kernel tile.

@@ -70,7 +70,12 @@ type Layer[T tensor.Float] struct {
 type MLP[T tensor.Float] struct {
 	Widths []int
 	Act    Activation
-	Layers []Layer[T]
+	// Softmax, when set, makes Forward return the row-wise softmax of the
+	// affine output (class probabilities). Backward then expects the
+	// gradient with respect to the affine output (the logits), which is what
+	// SoftmaxCrossEntropy returns.
+	Softmax bool
+	Layers  []Layer[T]
 
 	params, grads []T
 
@@ -173,6 +178,7 @@ func (n *MLP[T]) FeatureDim() int { return n.Widths[len(n.Widths)-2] }
 // Clone returns a deep copy of the parameters, with a fresh workspace.
 func (n *MLP[T]) Clone() *MLP[T] {
 	c := NewMLP[T](n.Widths, n.Act)
+	c.Softmax = n.Softmax
 	copy(c.params, n.params)
 	return c
 }
@@ -230,6 +236,9 @@ func (n *MLP[T]) Forward(x *tensor.Dense[T]) *tensor.Dense[T] {
 		tensor.Mul(false, false, 1, in, &L.W, 0, z)
 		if i == last {
 			addBias(z, L.B)
+			if n.Softmax {
+				softmaxRows(z)
+			}
 		} else {
 			biasAct(n.Act, z, h, L.B, n.keepZ())
 		}

@@ -202,3 +202,44 @@ func ExampleMLP() {
 	fmt.Println(out.Rows, out.Cols, n.FeatureDim(), n.NumParams())
 	// Output: 3 1 4 13
 }
+
+// TestSoftmaxCrossEntropyGradient checks the logits gradient of
+// softmax + cross-entropy, through a whole network, by finite differences.
+func TestSoftmaxCrossEntropyGradient(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	n := NewMLP[float64]([]int{3, 6, 4}, Tanh)
+	n.Softmax = true
+	n.Init(Xavier, rng)
+	x := randDense(rng, 5, 3)
+	y := tensor.New[float64](5, 4)
+	for i := 0; i < 5; i++ {
+		y.Set(i, i%4, 1)
+	}
+	g := tensor.New[float64](5, 4)
+	prob := n.Forward(x)
+	for i := 0; i < 5; i++ {
+		var s float64
+		for _, v := range prob.Row(i) {
+			s += v
+		}
+		if math.Abs(s-1) > 1e-14 {
+			t.Fatalf("row %d sums to %g", i, s)
+		}
+	}
+	SoftmaxCrossEntropy(prob, y, g)
+	n.Backward(g, nil)
+	grads := append([]float64(nil), n.Grads()...)
+	p := n.Params()
+	const h = 1e-6
+	for i := range p {
+		old := p[i]
+		p[i] = old + h
+		fp := SoftmaxCrossEntropy(n.Forward(x), y, nil)
+		p[i] = old - h
+		fm := SoftmaxCrossEntropy(n.Forward(x), y, nil)
+		p[i] = old
+		if e := relErr((fp-fm)/(2*h), grads[i], 1e-3); e > 1e-6 {
+			t.Errorf("param %d: fd %g, backward %g", i, (fp-fm)/(2*h), grads[i])
+		}
+	}
+}

@@ -11,8 +11,6 @@ import (
 	"strings"
 	"sync"
 	"unsafe"
-
-	"github.com/ebitengine/purego"
 )
 
 // CBLAS enum values.
@@ -86,14 +84,12 @@ func load() (*Backend, error) {
 // opens the library again (dlopen shares an already open library). The error
 // lists why each name failed.
 func LoadFrom(names ...string) (*Backend, error) {
-	switch runtime.GOOS {
-	case "linux", "darwin", "freebsd", "netbsd":
-	default:
-		return nil, fmt.Errorf("openblas: loading a shared library is not supported on %s", runtime.GOOS)
+	if errUnsupported != nil {
+		return nil, errUnsupported
 	}
 	var errs []string
 	for _, name := range names {
-		h, err := purego.Dlopen(name, purego.RTLD_NOW|purego.RTLD_GLOBAL)
+		h, err := dlopen(name)
 		if err != nil {
 			errs = append(errs, err.Error())
 			continue
@@ -101,7 +97,7 @@ func LoadFrom(names ...string) (*Backend, error) {
 		b, err := bind(h, name)
 		if err != nil {
 			errs = append(errs, name+": "+err.Error())
-			purego.Dlclose(h)
+			dlclose(h)
 			continue
 		}
 		return b, nil
@@ -112,28 +108,28 @@ func LoadFrom(names ...string) (*Backend, error) {
 func bind(h uintptr, path string) (*Backend, error) {
 	b := &Backend{path: path}
 	for _, s := range []string{"cblas_dgemm", "cblas_sgemm"} {
-		if _, err := purego.Dlsym(h, s); err != nil {
+		if _, err := dlsym(h, s); err != nil {
 			return nil, fmt.Errorf("no %s", s)
 		}
 	}
 	if runtime.GOARCH == "amd64" || runtime.GOARCH == "arm64" {
-		fd, errd := purego.Dlsym(h, "dgemm_")
-		fs, errs := purego.Dlsym(h, "sgemm_")
+		fd, errd := dlsym(h, "dgemm_")
+		fs, errs := dlsym(h, "sgemm_")
 		if errd == nil && errs == nil {
 			b.fdgemm, b.fsgemm = fd, fs
 		}
 	}
-	purego.RegisterLibFunc(&b.dgemm, h, "cblas_dgemm")
-	purego.RegisterLibFunc(&b.sgemm, h, "cblas_sgemm")
-	if _, err := purego.Dlsym(h, "openblas_set_num_threads"); err == nil {
-		purego.RegisterLibFunc(&b.setThreads, h, "openblas_set_num_threads")
+	registerLibFunc(&b.dgemm, h, "cblas_dgemm")
+	registerLibFunc(&b.sgemm, h, "cblas_sgemm")
+	if _, err := dlsym(h, "openblas_set_num_threads"); err == nil {
+		registerLibFunc(&b.setThreads, h, "openblas_set_num_threads")
 	}
-	if _, err := purego.Dlsym(h, "openblas_get_num_threads"); err == nil {
-		purego.RegisterLibFunc(&b.getThreads, h, "openblas_get_num_threads")
+	if _, err := dlsym(h, "openblas_get_num_threads"); err == nil {
+		registerLibFunc(&b.getThreads, h, "openblas_get_num_threads")
 	}
-	if _, err := purego.Dlsym(h, "openblas_get_config"); err == nil {
+	if _, err := dlsym(h, "openblas_get_config"); err == nil {
 		var cfg func() string
-		purego.RegisterLibFunc(&cfg, h, "openblas_get_config")
+		registerLibFunc(&cfg, h, "openblas_get_config")
 		b.config = strings.TrimSpace(cfg())
 	}
 	return b, nil
@@ -201,11 +197,9 @@ func (b *Backend) Dgemm(tA, tB bool, m, n, k int, alpha float64, a []float64, ld
 		f := argPool.Get().(*fargs)
 		f.set(tA, tB, m, n, k, lda, ldb, ldc)
 		f.alphaD, f.betaD = alpha, beta
-		purego.SyscallN(b.fdgemm, uintptr(unsafe.Pointer(&f.tb)), uintptr(unsafe.Pointer(&f.ta)),
-			uintptr(unsafe.Pointer(&f.n)), uintptr(unsafe.Pointer(&f.m)), uintptr(unsafe.Pointer(&f.k)),
-			uintptr(unsafe.Pointer(&f.alphaD)), uintptr(unsafe.Pointer(&bm[0])), uintptr(unsafe.Pointer(&f.ldb)),
-			uintptr(unsafe.Pointer(&a[0])), uintptr(unsafe.Pointer(&f.lda)),
-			uintptr(unsafe.Pointer(&f.betaD)), uintptr(unsafe.Pointer(&c[0])), uintptr(unsafe.Pointer(&f.ldc)))
+		fcall(b.fdgemm, unsafe.Pointer(&f.tb), unsafe.Pointer(&f.ta), unsafe.Pointer(&f.n), unsafe.Pointer(&f.m), unsafe.Pointer(&f.k),
+			unsafe.Pointer(&f.alphaD), unsafe.Pointer(&bm[0]), unsafe.Pointer(&f.ldb), unsafe.Pointer(&a[0]), unsafe.Pointer(&f.lda),
+			unsafe.Pointer(&f.betaD), unsafe.Pointer(&c[0]), unsafe.Pointer(&f.ldc))
 		argPool.Put(f)
 		return
 	}
@@ -226,11 +220,9 @@ func (b *Backend) Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, ld
 		f := argPool.Get().(*fargs)
 		f.set(tA, tB, m, n, k, lda, ldb, ldc)
 		f.alphaS, f.betaS = alpha, beta
-		purego.SyscallN(b.fsgemm, uintptr(unsafe.Pointer(&f.tb)), uintptr(unsafe.Pointer(&f.ta)),
-			uintptr(unsafe.Pointer(&f.n)), uintptr(unsafe.Pointer(&f.m)), uintptr(unsafe.Pointer(&f.k)),
-			uintptr(unsafe.Pointer(&f.alphaS)), uintptr(unsafe.Pointer(&bm[0])), uintptr(unsafe.Pointer(&f.ldb)),
-			uintptr(unsafe.Pointer(&a[0])), uintptr(unsafe.Pointer(&f.lda)),
-			uintptr(unsafe.Pointer(&f.betaS)), uintptr(unsafe.Pointer(&c[0])), uintptr(unsafe.Pointer(&f.ldc)))
+		fcall(b.fsgemm, unsafe.Pointer(&f.tb), unsafe.Pointer(&f.ta), unsafe.Pointer(&f.n), unsafe.Pointer(&f.m), unsafe.Pointer(&f.k),
+			unsafe.Pointer(&f.alphaS), unsafe.Pointer(&bm[0]), unsafe.Pointer(&f.ldb), unsafe.Pointer(&a[0]), unsafe.Pointer(&f.lda),
+			unsafe.Pointer(&f.betaS), unsafe.Pointer(&c[0]), unsafe.Pointer(&f.ldc))
 		argPool.Put(f)
 		return
 	}

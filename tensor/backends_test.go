@@ -149,6 +149,11 @@ func TestBackendFromEnv(t *testing.T) {
 	if b, err := BackendFromEnv(); err != nil || b.Name() != "gonum" || CurrentBackend().Name() != "gonum" {
 		t.Fatalf("BackendFromEnv with gonum: %v, %v", b, err)
 	}
+	t.Setenv(BackendEnv, "")
+	if b, err := BackendFromEnv(); err != nil || b.Name() != "go" {
+		t.Fatalf("BackendFromEnv unset: %v, %v", b, err)
+	}
+	SetBackend(gonumBackend)
 	t.Setenv(BackendEnv, "nonesuch")
 	if _, err := BackendFromEnv(); err == nil || CurrentBackend().Name() != "gonum" {
 		t.Fatalf("BackendFromEnv with nonesuch: err %v, current %s", err, CurrentBackend().Name())
@@ -184,10 +189,19 @@ func BenchmarkGemm(b *testing.B) {
 				shape{"NT", batch, width, width})
 		}
 	}
-	shapes = append(shapes, shape{"NN", 2048, 2048, 2048})
-	for _, be := range testBackends(b) {
-		for _, dt := range []string{"f64", "f32"} {
-			for _, s := range shapes {
+	// Input and output layers of a 1→…→1 network: k = 1 or n = 1.
+	shapes = append(shapes,
+		shape{"NN", 4096, 1, 256},
+		shape{"NN", 4096, 256, 1},
+		shape{"TN", 256, 4096, 1},
+		shape{"NT", 4096, 1, 256},
+		shape{"NN", 2048, 2048, 2048})
+	// Backends are interleaved shape by shape, so that a slow spell of the
+	// shared machine hits all of them alike.
+	bes := testBackends(b)
+	for _, dt := range []string{"f64", "f32"} {
+		for _, s := range shapes {
+			for _, be := range bes {
 				if be.Name() == "gonum" && s.m == 2048 && s.k == 2048 {
 					continue // too slow to be useful
 				}
@@ -218,6 +232,58 @@ func BenchmarkGemm(b *testing.B) {
 					}
 					b.ReportMetric(2*float64(s.m)*float64(s.n)*float64(s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 				})
+			}
+		}
+	}
+}
+
+// BenchmarkGemmThreads measures the go and openblas backends with 1 and 2
+// threads on a few MLP shapes (float64 and float32), for the thread policy:
+//
+//	go test ./tensor -run '^$' -bench GemmThreads -benchtime 100ms
+func BenchmarkGemmThreads(b *testing.B) {
+	shapes := [][4]int{{0, 256, 64, 64}, {0, 256, 256, 256}, {0, 4096, 256, 256}, {1, 256, 4096, 256}}
+	bes := testBackends(b)
+	for _, dt := range []string{"f64", "f32"} {
+		for _, s := range shapes {
+			for _, threads := range []int{1, 2} {
+				for _, be := range bes {
+					if be.Name() == "gonum" {
+						continue
+					}
+					tA := s[0] == 1
+					m, k, n := s[1], s[2], s[3]
+					layout := "NN"
+					if tA {
+						layout = "TN"
+					}
+					b.Run(fmt.Sprintf("%s/threads=%d/%s/%s/%dx%dx%d", be.Name(), threads, dt, layout, m, k, n), func(b *testing.B) {
+						SetBackendThreads(be, threads)
+						defer SetBackendThreads(be, 0)
+						if ob, ok := be.(*openblas.Backend); ok {
+							defer ob.SetThreads(2)
+						}
+						ar, ac := m, k
+						if tA {
+							ar, ac = k, m
+						}
+						rng := rand.New(rand.NewPCG(1, 1))
+						old := SetBackend(be)
+						defer SetBackend(old)
+						if dt == "f64" {
+							x, w, c := randDense[float64](rng, ar, ac), randDense[float64](rng, k, n), New[float64](m, n)
+							for b.Loop() {
+								Mul(tA, false, 1, x, w, 0, c)
+							}
+						} else {
+							x, w, c := randDense[float32](rng, ar, ac), randDense[float32](rng, k, n), New[float32](m, n)
+							for b.Loop() {
+								Mul(tA, false, 1, x, w, 0, c)
+							}
+						}
+						b.ReportMetric(2*float64(m)*float64(n)*float64(k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+					})
+				}
 			}
 		}
 	}

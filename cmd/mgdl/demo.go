@@ -26,6 +26,9 @@ about two minutes on 2 cores; raise --epochs for the papers' accuracy.`,
   mgdl demo --epochs 300 --lr 1e-4 --out runs/demo   # the calibration setting of the docs`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := applyConfigFile(cmd); err != nil {
+				return err
+			}
 			ex, _ := data.Lookup("spectral2")
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "MGDL vs SGDL on %s\n  %s\n\n", ex.Name, ex.Description)
@@ -35,6 +38,15 @@ about two minutes on 2 cores; raise --epochs for the papers' accuracy.`,
 				cfg, err := o.config(ex, func(string) bool { return true })
 				if err != nil {
 					return usageError{err}
+				}
+				if out != "" {
+					o.out = filepath.Join(out, method)
+					if err := os.MkdirAll(o.out, 0o755); err != nil {
+						return err
+					}
+					if err := writeRunConfig(cmd, o.out, cfg); err != nil {
+						return err
+					}
 				}
 				s, err := o.run(cmd.Context(), cfg, ex, cmd.ErrOrStderr())
 				if s != nil {

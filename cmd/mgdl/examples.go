@@ -11,7 +11,9 @@ func newExamplesCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "examples",
 		Short: "List the papers' synthetic examples",
-		Args:  cobra.NoArgs,
+		Example: `  mgdl examples
+  mgdl train --example xu1 --out runs/xu1   # train one of them`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			w := cmd.OutOrStdout()
 			for _, e := range data.Examples() {

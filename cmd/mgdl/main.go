@@ -36,6 +36,8 @@ grades. SGDL, the same layers trained end to end, is the baseline.`,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newDemoCmd(), newTrainCmd(), newExamplesCmd())
+	root.AddCommand(newReportCmd(), newInspectCmd(), newVersionCmd())
+	root.AddCommand(newPredictCmd(), newEvalCmd())
 	return root
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -30,6 +31,9 @@ type trainOpts struct {
 	batch, sgdlEpochs           int
 	seed, dataSeed              uint64
 	quiet                       bool
+	progress                    string // auto, bar, plain, none (progress.go)
+	ctl                         controlOpts
+	src                         sourceOpts // data source, --resume (source.go, checkpoint.go)
 }
 
 func (o *trainOpts) addFlags(f *pflag.FlagSet) {
@@ -45,6 +49,9 @@ func (o *trainOpts) addFlags(f *pflag.FlagSet) {
 	f.Uint64Var(&o.seed, "seed", 1, "seed for initialisation and minibatch order")
 	f.Uint64Var(&o.dataSeed, "data-seed", 1, "seed for the synthetic data (phases, random validation and test points)")
 	f.BoolVar(&o.quiet, "quiet", false, "print no progress")
+	o.ctl.addFlags(f)
+	f.StringVar(&o.progress, "progress", "auto", "progress on stderr: auto (a bar on a terminal, plain lines otherwise), bar, plain, none")
+	addConfigFlag(f)
 }
 
 func newTrainCmd() *cobra.Command {
@@ -58,12 +65,18 @@ func newTrainCmd() *cobra.Command {
   mgdl train --example spectral2 --grades '[[1,128,128,1],[128,128,128,1]]' --epochs 50,80 --out runs/small`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.src.prepareResume(cmd); err != nil {
+				return err
+			}
+			if err := applyConfigFile(cmd); err != nil {
+				return err
+			}
 			if o.out == "" {
 				return usagef("--out DIR is required")
 			}
-			ex, err := data.Lookup(o.example)
+			ex, err := o.lookupExample(cmd.Flags().Changed)
 			if err != nil {
-				return usageError{err}
+				return err
 			}
 			cfg, err := o.config(ex, cmd.Flags().Changed)
 			if err != nil {
@@ -71,6 +84,9 @@ func newTrainCmd() *cobra.Command {
 			}
 			if err := os.MkdirAll(o.out, 0o755); err != nil {
 				return fmt.Errorf("cannot create output folder: %w", err)
+			}
+			if err := writeRunConfig(cmd, o.out, cfg); err != nil {
+				return err
 			}
 			sum, runErr := o.run(cmd.Context(), cfg, ex, cmd.ErrOrStderr())
 			if sum != nil {
@@ -90,6 +106,7 @@ func newTrainCmd() *cobra.Command {
 	f.IntVar(&o.sgdlEpochs, "sgdl-epochs", 0, "epochs for --method sgdl (default: the first grade's epochs)")
 	f.StringVar(&o.out, "out", "", "output folder for summary.json (required)")
 	o.addFlags(f)
+	o.src.addFlags(f)
 	return cmd
 }
 
@@ -97,8 +114,12 @@ func newTrainCmd() *cobra.Command {
 // has a published recipe and a flag was not given, the recipe's value is
 // used.
 func (o *trainOpts) config(ex data.Example, changed func(string) bool) (mgdl.Config, error) {
-	widths := ex.Grades
-	if o.grades != "" {
+	var widths [][]int // never unmarshal into ex.Grades: it is shared
+	if o.grades == "" {
+		for _, w := range ex.Grades {
+			widths = append(widths, slices.Clone(w))
+		}
+	} else {
 		if err := json.Unmarshal([]byte(o.grades), &widths); err != nil {
 			return mgdl.Config{}, fmt.Errorf("--grades: %v (want JSON such as [[1,256,256,1],[256,256,256,1]])", err)
 		}
@@ -160,6 +181,9 @@ func (o *trainOpts) config(ex data.Example, changed func(string) bool) (mgdl.Con
 		return mgdl.Config{}, fmt.Errorf("--batch %d: must be 0 (full batch) or positive", batch)
 	}
 	cfg := mgdl.Config{Seed: o.seed}
+	if ex.Task == "classification" {
+		cfg.Task = mgdl.Classification
+	}
 	for l, w := range widths {
 		cfg.Grades = append(cfg.Grades, mgdl.GradeSpec{
 			Widths: w, Activation: actList[l], Init: init, Epochs: epochList[l], BatchSize: batch,
@@ -179,6 +203,12 @@ func (o *trainOpts) config(ex data.Example, changed func(string) bool) (mgdl.Con
 		cfg = cfg.SGDL(e)
 	default:
 		return mgdl.Config{}, fmt.Errorf("--method %q: want mgdl or sgdl", o.method)
+	}
+	if err := o.ctl.apply(&cfg, o.method); err != nil {
+		return mgdl.Config{}, err
+	}
+	if err := cfg.Validate(ex.InDim, ex.OutDim); err != nil {
+		return mgdl.Config{}, err
 	}
 	return cfg, nil
 }
@@ -229,14 +259,27 @@ func (o *trainOpts) run(ctx context.Context, cfg mgdl.Config, ex data.Example, l
 }
 
 func runTyped[T tensor.Float](ctx context.Context, cfg mgdl.Config, ex data.Example, o *trainOpts, log io.Writer) (*mgdl.Summary, error) {
-	splits := data.Generate[T](ex, o.dataSeed)
+	splits, norm, err := trainSplits[T](o, ex)
+	if err != nil {
+		return nil, err
+	}
 	tr, err := mgdl.NewTrainer(cfg, splits)
 	if err != nil {
 		return nil, err
 	}
-	tr.Progress = progressPrinter(log, o.method)
+	restored, err := attachCheckpoints(o, tr, cfg, ex, norm)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := newRunRecorder(o, log)
+	if err != nil {
+		return nil, err
+	}
+	tr.Progress = rec.event
 	start := time.Now()
 	res, runErr := tr.Run(ctx)
+	res = append(restored, res...)
+	finishRecording(rec, tr.Model(), splits, runErr)
 	sum := &mgdl.Summary{
 		Method: o.method, DType: mgdl.DType[T](), Seed: cfg.Seed, Example: ex.Name,
 		Backend: tensor.CurrentBackend().Info(), Version: mgdl.Version, Config: cfg,
@@ -248,29 +291,34 @@ func runTyped[T tensor.Float](ctx context.Context, cfg mgdl.Config, ex data.Exam
 	return sum, runErr
 }
 
-// progressPrinter prints a line when a grade ends and, at most every five
-// seconds, the current epoch.
-func progressPrinter(w io.Writer, method string) func(mgdl.Event) {
-	last := time.Now()
-	return func(e mgdl.Event) {
-		if e.Done {
-			r := e.Result
-			fmt.Fprintf(w, "%s grade %d/%d done: %d epochs, train RSE %.4g, %.1f s\n", method, e.Grade, e.Grades, r.Epochs, r.TrainRSE, r.Seconds)
-			return
-		}
-		if time.Since(last) >= 5*time.Second {
-			last = time.Now()
-			fmt.Fprintf(w, "%s grade %d/%d epoch %d/%d loss %.4g lr %.3g\n", method, e.Grade, e.Grades, e.Epoch, e.Epochs, e.Loss, e.LR)
-		}
-	}
-}
-
 // printTable prints the per-grade results.
 func printTable(w io.Writer, title string, s *mgdl.Summary) {
 	fmt.Fprintf(w, "%s (%s, %s)\n", title, s.DType, s.Backend)
-	fmt.Fprintf(w, "  %-6s %-22s %7s %11s %11s %11s %9s\n", "grade", "widths", "epochs", "train RSE", "val RSE", "test RSE", "seconds")
+	cls := s.Config.Task == mgdl.Classification
+	fmt.Fprintf(w, "  %-6s %-22s %7s %11s %11s %11s %9s", "grade", "widths", "epochs", "train RSE", "val RSE", "test RSE", "seconds")
+	if cls {
+		fmt.Fprintf(w, " %9s %9s", "val acc", "test acc")
+	}
+	fmt.Fprintln(w)
 	for _, r := range s.Grades {
-		fmt.Fprintf(w, "  %-6d %-22s %7d %11.4g %11s %11s %9.2f\n", r.Grade, widthsString(r.Widths), r.Epochs, r.TrainRSE, opt(r.ValRSE), opt(r.TestRSE), r.Seconds)
+		fmt.Fprintf(w, "  %-6d %-22s %7d %11.4g %11s %11s %9.2f", r.Grade, widthsString(r.Widths), r.Epochs, r.TrainRSE, opt(r.ValRSE), opt(r.TestRSE), r.Seconds)
+		if cls {
+			fmt.Fprintf(w, " %9s %9s", opt(r.ValAcc), opt(r.TestAcc))
+		}
+		var notes []string
+		if r.StopReason != "" && r.StopReason != mgdl.StoppedBudget {
+			notes = append(notes, "stopped: "+r.StopReason)
+		}
+		if r.BestEpoch != nil {
+			notes = append(notes, fmt.Sprintf("best epoch %d", *r.BestEpoch))
+		}
+		if r.Rejected {
+			notes = append(notes, "rejected (not kept)")
+		}
+		if len(notes) > 0 {
+			fmt.Fprintf(w, "  (%s)", strings.Join(notes, ", "))
+		}
+		fmt.Fprintln(w)
 	}
 	if s.Error != "" {
 		fmt.Fprintf(w, "  stopped early: %s\n", s.Error)

@@ -1,0 +1,235 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/mgdl/mgdl"
+	"github.com/mgdl/mgdl/data"
+	"github.com/mgdl/mgdl/modelfile"
+	"github.com/mgdl/mgdl/tensor"
+	"github.com/spf13/cobra"
+)
+
+type predictOpts struct {
+	model, input, out string
+	inputs, missing   string
+	perGrade          bool
+	size              string
+}
+
+func newPredictCmd() *cobra.Command {
+	o := &predictOpts{}
+	cmd := &cobra.Command{
+		Use:   "predict",
+		Short: "Predict with a saved model: input file in, predictions file out (CSV, NPY or image)",
+		Long: `predict reads a model file (or a run folder holding model.safetensors), reads
+inputs from a CSV/TSV table, an .npy array (n×d) or an .npz (array x), applies
+the input standardisation saved with the model, and writes the predictions in
+the targets' original units: CSV (one column per output, named after the
+training targets), .npy (n×k), or, for an image-regression model, a PNG or
+JPEG image. --per-grade adds the prediction after every grade (CSV columns
+NAME.grade1, ...; .npy shape (grades, n, k)).
+
+For an image-regression model --input may be left out: the image is
+reconstructed at the size it was trained on (or at --size HxW).`,
+		Example: `  mgdl predict --model runs/tab --input new.csv --out pred.csv
+  mgdl predict --model runs/tab/model.safetensors --input x.npy --out pred.npy --per-grade
+  mgdl predict --model runs/camera --out camera-rec.png --size 1024x1024`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.model == "" || o.out == "" {
+				return usagef("--model and --out are required")
+			}
+			f, err := openModel(o.model)
+			if err != nil {
+				return err
+			}
+			if f.Meta.DType == "float32" {
+				return predictTyped[float32](cmd, o, f)
+			}
+			return predictTyped[float64](cmd, o, f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&o.model, "model", "", "model file, or a run folder holding model.safetensors (required)")
+	fl.StringVar(&o.input, "input", "", "inputs: CSV/TSV with a header, .npy (n×d), .npz (array x, or --inputs), or an image (its pixel grid)")
+	fl.StringVar(&o.out, "out", "", "predictions file: .csv, .tsv, .npy, or .png/.jpg for image models (required)")
+	fl.StringVar(&o.inputs, "inputs", "", "input columns or array (default: the columns the model was trained on, else every column)")
+	fl.StringVar(&o.missing, "missing", "error", "missing values in CSV inputs: error, drop or mean")
+	fl.BoolVar(&o.perGrade, "per-grade", false, "also write the prediction after every grade")
+	fl.StringVar(&o.size, "size", "", "image models without --input: reconstruct at HxW pixels (default: the training image's size)")
+	return cmd
+}
+
+// openModel reads a model file, or model.safetensors inside a folder.
+func openModel(path string) (*modelfile.File, error) {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		path = filepath.Join(path, modelName)
+	}
+	return modelfile.ReadFile(path)
+}
+
+// modelInputs reads the inputs for f from path (or, for an image model
+// without a path, the pixel grid), checked against the model's width.
+// With targets it reads the targets too (for eval).
+func modelInputs(f *modelfile.File, path, inputs, targets, missing string, withTargets bool) (*readResult, error) {
+	pol, err := data.ParseMissing(missing)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("--missing: %v", err)}
+	}
+	want := &wantCols{noTargets: !withTargets}
+	if inputs == "" {
+		want.inputs = f.Meta.Inputs
+	}
+	if targets == "" && withTargets {
+		want.targets = f.Meta.Targets
+	}
+	r, err := readSource(path, inputs, targets, pol, want)
+	if err != nil {
+		return nil, err
+	}
+	if r.mnist != nil {
+		r.set = r.mnist.Test
+	}
+	in := f.Meta.Grades[0].Widths[0]
+	out := f.Meta.Grades[0].Widths[len(f.Meta.Grades[0].Widths)-1]
+	if r.set.X.Cols != in {
+		names := ""
+		if len(f.Meta.Inputs) > 0 {
+			names = " (" + strings.Join(clipNames(f.Meta.Inputs), ", ") + ")"
+		}
+		return nil, fmt.Errorf("%s: the inputs have %d columns but the model expects %d%s", path, r.set.X.Cols, in, names)
+	}
+	if withTargets && r.set.Y.Cols != out {
+		return nil, fmt.Errorf("%s: the targets have %d columns but the model has %d outputs", path, r.set.Y.Cols, out)
+	}
+	return r, nil
+}
+
+func clipNames(s []string) []string {
+	if len(s) <= 8 {
+		return s
+	}
+	return append(append([]string(nil), s[:8]...), fmt.Sprintf("… %d more", len(s)-8))
+}
+
+// stagedOutputs runs the model on x (original units, float64) and returns
+// the prediction after every grade, in the targets' original units.
+func stagedOutputs[T tensor.Float](f *modelfile.File, x *tensor.Dense[float64]) []*tensor.Dense[T] {
+	m := modelfile.Model[T](f)
+	xt := tensor.Convert[T](x)
+	norm := f.Meta.Normalization
+	if norm != nil {
+		data.Apply(norm.Inputs, xt)
+	}
+	outs := m.StagedPredict(xt)
+	if norm != nil {
+		for _, o := range outs {
+			data.Invert(norm.Targets, o)
+		}
+	}
+	return outs
+}
+
+func predictTyped[T tensor.Float](cmd *cobra.Command, o *predictOpts, f *modelfile.File) error {
+	ext := strings.ToLower(filepath.Ext(o.out))
+	switch ext {
+	case ".csv", ".tsv", ".txt", ".npy", ".png", ".jpg", ".jpeg":
+	default:
+		return usagef("--out %s: want a .csv, .tsv, .npy, .png or .jpg file", o.out)
+	}
+	var x *tensor.Dense[float64]
+	var shape *data.ImageShape
+	switch {
+	case o.input != "":
+		r, err := modelInputs(f, o.input, o.inputs, "", o.missing, false)
+		if err != nil {
+			return err
+		}
+		x, shape = r.set.X, r.image
+	case f.Meta.Image != nil:
+		s := *f.Meta.Image
+		if o.size != "" {
+			var h, w int
+			if _, err := fmt.Sscanf(strings.ToLower(o.size), "%dx%d", &h, &w); err != nil || h < 1 || w < 1 || h*w > 1<<26 {
+				return usagef("--size %q: want HxW, e.g. 512x512", o.size)
+			}
+			s.Height, s.Width = h, w
+		}
+		x, shape = data.Coords[float64](s), &s
+	default:
+		return usagef("--input FILE is required (the model is not an image-regression model)")
+	}
+	outs := stagedOutputs[T](f, x)
+	final := outs[len(outs)-1]
+	names := f.Meta.Targets
+	if len(names) != final.Cols {
+		names = nil
+		for j := range final.Cols {
+			names = append(names, "y"+strconv.Itoa(j+1))
+		}
+	}
+	var buf bytes.Buffer
+	switch ext {
+	case ".png", ".jpg", ".jpeg":
+		if shape == nil {
+			return usagef("--out %s: an image needs an image-regression model or an image as --input", o.out)
+		}
+		if o.perGrade {
+			for l, p := range outs[:len(outs)-1] {
+				gp := strings.TrimSuffix(o.out, filepath.Ext(o.out)) + ".grade" + strconv.Itoa(l+1) + filepath.Ext(o.out)
+				if err := writeImage(gp, *shape, p); err != nil {
+					return err
+				}
+			}
+		}
+		if err := writeImage(o.out, *shape, final); err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (%d×%d)\n", o.out, shape.Width, shape.Height)
+		return nil
+	case ".npy":
+		if o.perGrade {
+			all := make([]T, 0, len(outs)*final.Len())
+			for _, p := range outs {
+				all = append(all, p.Raw()...)
+			}
+			if err := data.EncodeNPY(&buf, []int{len(outs), final.Rows, final.Cols}, all); err != nil {
+				return err
+			}
+		} else if err := data.EncodeNPY(&buf, []int{final.Rows, final.Cols}, final.Raw()); err != nil {
+			return err
+		}
+	default:
+		m, header := final, names
+		if o.perGrade {
+			m = tensor.New[T](final.Rows, final.Cols*len(outs))
+			for l, p := range outs {
+				for _, n := range names {
+					header = append(header, n+".grade"+strconv.Itoa(l+1))
+				}
+				for i := range final.Rows {
+					copy(m.Row(i)[l*final.Cols:], p.Row(i))
+				}
+			}
+			header = header[len(names):]
+		}
+		comma := ','
+		if ext == ".tsv" {
+			comma = '\t'
+		}
+		if err := data.WriteCSV(&buf, comma, header, m); err != nil {
+			return err
+		}
+	}
+	if err := mgdl.WriteFileAtomic(o.out, buf.Bytes()); err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (%d rows)\n", o.out, final.Rows)
+	return nil
+}
