@@ -248,7 +248,8 @@ func (c Config) Validate(in, out int) error {
 // SGDL returns the single-grade baseline of c: one grade holding all of c's
 // hidden layers in order ([[1,256,256,1],[256,256,256,1]] becomes
 // [1,256,256,256,256,1]), trained for epochs epochs with grade 1's
-// activation, init, batch size, schedule and optimizer, and c's seed.
+// activation, init, batch size, schedule, optimizer, refit and early
+// stopping, and c's seed, task and ridge (no adaptive growth).
 func (c Config) SGDL(epochs int) Config {
 	g0 := c.Grades[0]
 	widths := []int{g0.Widths[0]}
@@ -259,7 +260,10 @@ func (c Config) SGDL(epochs int) Config {
 	s := g0
 	s.Widths = widths
 	s.Epochs = epochs
-	return Config{Grades: []GradeSpec{s}, Seed: c.Seed}
+	out := c
+	out.Grades = []GradeSpec{s}
+	out.Grow = nil
+	return out
 }
 
 // Uniform returns a config with one grade per widths entry, all sharing the

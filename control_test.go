@@ -271,7 +271,6 @@ func TestClassificationDigits(t *testing.T) {
 		t.Logf("MGDL grade %d: train acc %.4f, val acc %.4f, test acc %.4f", r.Grade, *r.TrainAcc, *r.ValAcc, *r.TestAcc)
 	}
 	sg := cfg.SGDL(100)
-	sg.Task = Classification
 	_, sres, err := Train(context.Background(), sg, s, nil)
 	if err != nil {
 		t.Fatal(err)
