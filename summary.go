@@ -59,6 +59,10 @@ func WriteFileAtomic(path string, b []byte) error {
 		f.Close()
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
 	if err := f.Sync(); err != nil {
 		f.Close()
 		return fmt.Errorf("syncing %s: %w", path, err)

@@ -242,9 +242,9 @@ func modelParams(t *testing.T, path string) ([]float64, int) {
 }
 
 // TestKillAndResume kills a training process with SIGKILL at random
-// moments, checks that whatever checkpoint is left loads, resumes with
-// --resume until the run finishes, and compares the final model with an
-// uninterrupted run's: they must be bit-identical.
+// moments during its grades, checks that whatever checkpoint is left
+// loads, resumes with --resume until the run finishes, and compares the
+// final model with an uninterrupted run's: they must be bit-identical.
 func TestKillAndResume(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs training processes for several seconds")
@@ -260,20 +260,20 @@ func TestKillAndResume(t *testing.T) {
 	}
 	total := time.Since(start)
 	want, _ := modelParams(t, filepath.Join(ref, modelName))
-
 	seed := uint64(time.Now().UnixNano())
 	rng := rand.New(rand.NewPCG(seed, 1))
 	t.Logf("uninterrupted run %v; kill times drawn with seed %d", total, seed)
-	run := filepath.Join(dir, "run")
-	kills, finished, restored := 0, false, 0
-	grades := 0 // in the checkpoint
-	for try := 0; try < 10 && !finished; try++ {
-		var cmd *exec.Cmd
-		if _, err := os.Stat(filepath.Join(run, modelName)); err == nil {
-			cmd = exec.Command(bin, "train", "--resume", run, "--progress", "none")
-		} else {
-			cmd = exec.Command(bin, append(args, "--out", run)...)
+	ckpt := func(run string) int {
+		if _, err := os.Stat(filepath.Join(run, modelName)); err != nil {
+			return 0
 		}
+		_, n := modelParams(t, filepath.Join(run, modelName)) // must load
+		return n
+	}
+	// start runs the command; kill, if set, SIGKILLs it once waitFor says
+	// so plus a random delay below maxDelay. It reports whether the
+	// process was killed.
+	start1 := func(cmd *exec.Cmd, waitFor func() bool, maxDelay time.Duration) (killed bool) {
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Start(); err != nil {
@@ -281,80 +281,96 @@ func TestKillAndResume(t *testing.T) {
 		}
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
-		var err error
-		if kills < 3 {
-			// A moment during the grades still to run; the first kill
-			// falls in grade 2 or 3, so that resuming restores grades.
-			lo, hi := 0.0, float64(3-grades)/3
-			if kills == 0 {
-				lo = 0.4
-			}
-			after := time.Duration((lo + (hi-lo)*rng.Float64()) * float64(total))
+		for !waitFor() {
 			select {
-			case err = <-done:
-				finished = err == nil
-			case <-time.After(after):
-				cmd.Process.Signal(syscall.SIGKILL)
-				err = <-done
-				kills++
-				grades = 0
-				if _, serr := os.Stat(filepath.Join(run, modelName)); serr == nil {
-					_, grades = modelParams(t, filepath.Join(run, modelName)) // must load
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("run failed: %v\n%s", err, out.String())
 				}
-				t.Logf("killed after %v: checkpoint holds %d grades", after.Round(time.Millisecond), grades)
-				restored = max(restored, grades)
-				continue
+				return false
+			case <-time.After(2 * time.Millisecond):
 			}
-		} else {
-			err = <-done
-			finished = err == nil
 		}
-		if err != nil {
-			t.Fatalf("run failed: %v\n%s", err, out.String())
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("run failed: %v\n%s", err, out.String())
+			}
+			return false
+		case <-time.After(time.Duration(rng.Float64() * float64(maxDelay))):
+			cmd.Process.Signal(syscall.SIGKILL)
+			<-done
+			return true
 		}
 	}
-	if !finished {
-		t.Fatal("the run never finished")
+	// First kill: during grade 2 or 3, so that resuming restores grades.
+	run := ""
+	for attempt := 0; ; attempt++ {
+		if attempt == 5 {
+			t.Fatal("the run kept finishing before the kill")
+		}
+		run = filepath.Join(dir, fmt.Sprint("run", attempt))
+		hasCkpt := func() bool { _, err := os.Stat(filepath.Join(run, modelName)); return err == nil }
+		if start1(exec.Command(bin, append(args, "--out", run)...), hasCkpt, total/2) {
+			break
+		}
 	}
-	if restored == 0 {
-		t.Fatal("no kill left a checkpoint to resume from")
+	grades := ckpt(run)
+	t.Logf("killed during grade %d: the checkpoint holds %d grades", grades+1, grades)
+	if grades < 1 {
+		t.Fatal("no checkpoint after grade 1")
+	}
+	// Up to two more kills of resumed runs, then a resume to the end.
+	for kills := 1; ; kills++ {
+		resume := exec.Command(bin, "train", "--resume", run, "--progress", "none")
+		if kills == 3 {
+			start1(resume, func() bool { return false }, 0)
+			break
+		}
+		if !start1(resume, func() bool { return true }, total*time.Duration(3-grades)/3) {
+			break
+		}
+		grades = ckpt(run)
+		t.Logf("killed a resumed run: the checkpoint holds %d grades", grades)
 	}
 	got, n := modelParams(t, filepath.Join(run, modelName))
 	if n != 3 || !slices.Equal(got, want) {
 		t.Fatalf("resumed model (%d grades) differs from the uninterrupted run's", n)
 	}
-	if tmp, _ := filepath.Glob(filepath.Join(run, ".*tmp*")); len(tmp) > 0 {
-		t.Logf("temporary files left by kills (removed on resume): %v", tmp)
-	}
 }
 
-// TestInterruptKeepsGrades sends SIGINT during grade 2 or 3: the process
-// exits with code 130 and the checkpoint holds the finished grades.
+// TestInterruptKeepsGrades sends SIGINT or SIGTERM once a grade has
+// finished: the process exits with code 130 and the checkpoint holds the
+// finished grades.
 func TestInterruptKeepsGrades(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs a training process")
+		t.Skip("runs training processes")
 	}
 	bin := mgdlBinary(t)
-	run := filepath.Join(t.TempDir(), "run")
-	cmd := exec.Command(bin, "train", "--example", "xu1", "--grades", "[[1,32,32,1],[32,32,32,1],[32,32,32,1]]", "--activation", "relu",
-		"--epochs", "300", "--batch", "128", "--progress", "none", "--out", run)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if _, err := os.Stat(filepath.Join(run, modelName)); err == nil || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	cmd.Process.Signal(syscall.SIGINT)
-	err := cmd.Wait()
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
-		t.Fatalf("exit: %v", err)
-	}
-	if _, n := modelParams(t, filepath.Join(run, modelName)); n < 1 {
-		t.Fatal("no grade kept")
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			run := filepath.Join(t.TempDir(), "run")
+			cmd := exec.Command(bin, "train", "--example", "xu1", "--grades", "[[1,32,32,1],[32,32,32,1],[32,32,32,1]]", "--activation", "relu",
+				"--epochs", "300", "--batch", "128", "--progress", "none", "--out", run)
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(60 * time.Second)
+			for {
+				if _, err := os.Stat(filepath.Join(run, modelName)); err == nil || time.Now().After(deadline) {
+					break
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			cmd.Process.Signal(sig)
+			err := cmd.Wait()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+				t.Fatalf("exit: %v", err)
+			}
+			if _, n := modelParams(t, filepath.Join(run, modelName)); n < 1 {
+				t.Fatal("no grade kept")
+			}
+		})
 	}
 }
