@@ -53,7 +53,8 @@ type GradeResult struct {
 	Widths  []int   `json:"widths"`
 	Epochs  int     `json:"epochs"` // epochs run
 	Seconds float64 `json:"seconds"`
-	// TrainLoss is the mean training loss of the last epoch run.
+	// TrainLoss is the mean training loss of the last epoch run (the last
+	// finite one for a diverged grade; the starting loss with 0 epochs).
 	TrainLoss float64  `json:"train_loss"`
 	TrainRSE  float64  `json:"train_rse"`
 	ValRSE    *float64 `json:"val_rse"`
@@ -298,7 +299,7 @@ func (t *Trainer[T]) train(ctx context.Context, l int, spec GradeSpec) (*nn.MLP[
 	f.softmax = net.Softmax
 	es := spec.EarlyStop.withDefaults()
 	tr, val := t.splits[0], t.splits[1]
-	r := GradeResult{Grade: l + 1, Widths: slices.Clone(spec.Widths), StopReason: StoppedBudget, TrainLoss: math.NaN()}
+	r := GradeResult{Grade: l + 1, Widths: slices.Clone(spec.Widths), StopReason: StoppedBudget}
 
 	// Best-state tracking: on the validation loss when there is a validation
 	// set, else on the training loss, recorded every es.Every epochs.
@@ -309,24 +310,27 @@ func (t *Trainer[T]) train(ctx context.Context, l int, spec GradeSpec) (*nn.MLP[
 		return trainLoss
 	}
 	start := f.evalLoss(tr.F, tr.R)
+	r.TrainLoss = start // the loss at the start, until an epoch runs
 	best, bestEpoch := monitor(start), 0
 	bestParams := slices.Clone(net.Params())
 	patienceBest, lastImprove := best, 0
 	var records []float64
 	prevAvg := math.NaN()
 	valLoss := math.NaN()
-	diverged := false
+	diverged, badLoss := false, 0.0
 	for e := 0; e < spec.Epochs; e++ {
 		if err := ctx.Err(); err != nil {
 			return nil, r, fmt.Errorf("grade %d stopped at epoch %d of %d: %w", l+1, e, spec.Epochs, err)
 		}
 		lr := spec.LR.LR(e, spec.Epochs)
 		loss := f.epoch(tr.F, tr.R, spec.BatchSize, lr)
-		r.Epochs, r.TrainLoss = e+1, loss
+		r.Epochs = e + 1
 		if math.IsNaN(loss) || math.IsInf(loss, 0) || loss > explodeFactor*start {
 			diverged = true
+			badLoss = loss
 			break
 		}
+		r.TrainLoss = loss
 		stop := ""
 		if (e+1)%es.Every == 0 || e+1 == spec.Epochs {
 			v := monitor(loss)
@@ -380,7 +384,7 @@ func (t *Trainer[T]) train(ctx context.Context, l int, spec GradeSpec) (*nn.MLP[
 			what = "the grade never improved on its start and was dropped"
 		}
 		err = fmt.Errorf("grade %d, epoch %d: loss is %v (started at %.4g): %w; %s; finished grades are kept; try a smaller learning rate",
-			l+1, r.Epochs, r.TrainLoss, start, ErrDiverged, what)
+			l+1, r.Epochs, badLoss, start, ErrDiverged, what)
 		if bestEpoch == 0 {
 			return nil, r, err
 		}

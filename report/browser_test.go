@@ -19,7 +19,10 @@ import (
 // "chromium"; MGDL_CHROMIUM overrides).
 func chromium() string {
 	if p := os.Getenv("MGDL_CHROMIUM"); p != "" {
-		return p
+		if p, err := exec.LookPath(p); err == nil {
+			return p
+		}
+		return ""
 	}
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
 		if p, err := exec.LookPath(name); err == nil {
@@ -112,8 +115,8 @@ func TestReportInChromium(t *testing.T) {
 	if len(got.Errors) > 0 {
 		t.Errorf("errors in the page: %q", got.Errors)
 	}
-	if got.Images != 6 || got.Broken != 0 {
-		t.Errorf("%d images, %d broken; want 6 images, none broken", got.Images, got.Broken)
+	if got.Images != 7 || got.Broken != 0 {
+		t.Errorf("%d images, %d broken; want 7 images, none broken", got.Images, got.Broken)
 	}
 	// Chromium logs console messages as "CONSOLE(line)" on stderr: the
 	// report has no script, so there must be none.

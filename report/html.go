@@ -49,6 +49,7 @@ func Figures(runs []*Run) (figs []*Figure, warnings []string) {
 	}
 	add(RSEFigure(runs))
 	add(LossFigure(runs))
+	add(ValidationFigure(runs))
 	for _, r := range runs {
 		add(FitFigure(r))
 	}
@@ -174,6 +175,10 @@ func headline(runs []*Run) string {
 			v, what = &f.TrainRSE, "train"
 		}
 		if len(r.Summary.Grades) == 0 {
+			if n := r.Norms; n != nil && len(n.LInf) > 0 {
+				parts = append(parts, fmt.Sprintf("%s: residual L∞ %s, L2 %s after %d grades", r.Label(), fmtG(n.LInf[len(n.LInf)-1]), fmtG(n.L2[len(n.L2)-1]), len(r.Verify)))
+				continue
+			}
 			parts = append(parts, r.Label()+": no finished grade")
 			continue
 		}
@@ -210,13 +215,15 @@ type pageFigure struct {
 }
 
 type pageRun struct {
-	Label, Dir string
-	Facts      [][2]string
-	Grades     []pageGrade
-	Extra      []string // optional columns present in some grade
-	Config     string
-	Error      string
-	MaxSeconds float64
+	Label, Dir   string
+	Facts        [][2]string
+	Grades       []pageGrade
+	Extra        []string // optional columns present in some grade
+	Config       string
+	Error        string
+	MaxSeconds   float64
+	Verify       [][]string // rows of the verification table
+	VerifyPoints string
 }
 
 type pageGrade struct {
@@ -299,6 +306,11 @@ func newPageRun(r *Run) pageRun {
 			pg.Extra = append(pg.Extra, v)
 		}
 		p.Grades = append(p.Grades, pg)
+	}
+	p.VerifyPoints = r.VerifyPoints
+	for _, v := range r.Verify {
+		yes := map[bool]string{true: "yes", false: "no"}[v.Nontrivial]
+		p.Verify = append(p.Verify, []string{strconv.Itoa(v.Grade), yes, fmtG(v.MaxIncrease), strconv.Itoa(v.Violations), strconv.Itoa(v.SignFlips), fmtG(v.L1), fmtG(v.L2), fmtG(v.Linf)})
 	}
 	cfg := []byte(r.Config)
 	if cfg == nil {
@@ -414,6 +426,15 @@ footer { color: var(--muted); font-size: 12px; padding: 16px 32px; border-top: 1
 {{- end}}
 </tbody>
 </table></div>
+{{- if .Verify}}
+<details{{if le (len .Verify) 30}} open{{end}}>
+<summary>Verification of the residuals{{if .VerifyPoints}} on the {{.VerifyPoints}}{{end}}: {{len .Verify}} grades</summary>
+<div class="scroll"><table>
+<thead><tr><th>grade</th><th>nontrivial</th><th>max(|e<sub>l</sub>|−|e<sub>l−1</sub>|)</th><th>violations</th><th>sign flips</th><th>L1</th><th>L2</th><th>L∞</th></tr></thead>
+<tbody>{{range .Verify}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>{{end}}</tbody>
+</table></div>
+</details>
+{{- end}}
 </section>
 {{- end}}
 </div>

@@ -80,10 +80,16 @@ func (f *Figure) draw(dc draw.Canvas) (err error) {
 	for i := range grid {
 		grid[i] = make([]*plot.Plot, cols)
 		copy(grid[i], f.Plots[i])
-		for j := range grid[i] {
-			if grid[i][j] == nil {
+		for j, p := range grid[i] {
+			if p == nil {
 				grid[i][j] = plot.New()
 				grid[i][j].HideAxes()
+				continue
+			}
+			// One value on a log axis: give it a decade around it
+			// (gonum would widen the range by ±1, below zero).
+			if _, isLog := p.Y.Scale.(plot.LogScale); isLog && p.Y.Min >= p.Y.Max && p.Y.Max > 0 {
+				p.Y.Min, p.Y.Max = p.Y.Max/3, p.Y.Max*3
 			}
 		}
 	}
@@ -162,7 +168,9 @@ func (logTicks) Ticks(min, max float64) []plot.Tick {
 	}
 	lo, hi := int(math.Floor(math.Log10(min))), int(math.Ceil(math.Log10(max)))
 	every := 1 + (hi-lo)/8
-	narrow := math.Log10(max/min) <= 1.2 // label the 2…9 ticks too
+	decades := math.Log10(max / min)
+	narrow := decades <= 1.2 // label the 2…9 ticks too
+	medium := decades <= 3   // label the 2 and 5 ticks
 	var t []plot.Tick
 	for k := lo; k <= hi; k++ {
 		base := math.Pow10(k)
@@ -177,7 +185,7 @@ func (logTicks) Ticks(min, max float64) []plot.Tick {
 			for m := 2; m <= 9; m++ {
 				if v := float64(m) * base; v >= min && v <= max {
 					lab := ""
-					if narrow {
+					if narrow || (medium && (m == 2 || m == 5)) {
 						lab = strconv.FormatFloat(v, 'g', 3, 64)
 					}
 					t = append(t, plot.Tick{Value: v, Label: lab})
@@ -283,6 +291,54 @@ func LossFigure(runs []*Run) (*Figure, error) {
 		return nil, nil
 	}
 	return &Figure{Name: "loss", Caption: "Training loss per epoch; each grade of MGDL starts from the residual the grades before it left.",
+		Plots: [][]*plot.Plot{row}, Width: vg.Points(float64(420 * len(row))), Height: vg.Points(300)}, nil
+}
+
+// ValidationFigure draws the validation RSE recorded during training
+// (metrics.jsonl's val_rse) against epoch, one panel per run, one colour
+// per grade. It returns nil when no run recorded one.
+func ValidationFigure(runs []*Run) (*Figure, error) {
+	var row []*plot.Plot
+	for _, r := range runs {
+		grades := r.EpochsByGrade()
+		p := newPlot(fmt.Sprintf("%s: validation RSE during training", r.Label()), "epoch (all grades)", "validation RSE")
+		logY(p)
+		offset, n := 0, 0
+		for l, recs := range grades {
+			if len(recs) == 0 {
+				continue
+			}
+			var xy plotter.XYs
+			last := math.NaN()
+			for _, e := range recs {
+				if e.ValRSE != nil && *e.ValRSE != last { // records repeat between measurements
+					last = *e.ValRSE
+					xy = append(xy, plotter.XY{X: float64(offset + e.Epoch), Y: last})
+				}
+			}
+			offset += recs[len(recs)-1].Epochs
+			name := fmt.Sprintf("grade %d", l+1)
+			if len(grades) == 1 {
+				name = ""
+			}
+			xy = positive(xy)
+			if err := addLine(p, name, xy, gradeColor(l), false); err != nil {
+				return nil, err
+			}
+			n += len(xy)
+		}
+		if n == 0 {
+			continue
+		}
+		if len(grades) > 1 {
+			headroom(p, legendFrac(len(grades)))
+		}
+		row = append(row, p)
+	}
+	if len(row) == 0 {
+		return nil, nil
+	}
+	return &Figure{Name: "validation", Caption: "Validation RSE of the summed model while each grade trains, as the trainer measured it (every few epochs).",
 		Plots: [][]*plot.Plot{row}, Width: vg.Points(float64(420 * len(row))), Height: vg.Points(300)}, nil
 }
 
@@ -439,8 +495,6 @@ func SpectrumFigure(r *Run) (*Figure, error) {
 	if s == nil || len(s.Pred) == 0 || len(s.X) < 4 {
 		return nil, nil
 	}
-	p := newPlot(fmt.Sprintf("%s: spectrum of the residual", r.Label()), "frequency (cycles per unit of x)", "amplitude")
-	logY(p)
 	fr, a := Spectrum(s.X, s.Y)
 	if fr == nil {
 		return nil, nil
@@ -467,34 +521,50 @@ func SpectrumFigure(r *Run) (*Figure, error) {
 		}
 		return positive(out)
 	}
-	if err := addLine(p, "target", xy(fr, a), targetColor, false); err != nil {
-		return nil, err
-	}
+	// One panel per grade: the target's spectrum in grey behind the
+	// residual's after that grade, all on one y range.
 	res := make([]float64, len(s.Y))
 	floor := 1e-3 * peak // the bottom of the y axis: below every residual's 10th percentile
+	var panels []*plot.Plot
 	for l, pred := range s.Pred {
 		for i := range res {
 			res[i] = s.Y[i] - pred[i]
 		}
-		f, a := Spectrum(s.X, res)
-		if len(a) > 0 {
-			q := append([]float64(nil), a...)
+		f, ra := Spectrum(s.X, res)
+		if len(ra) > 0 {
+			q := append([]float64(nil), ra...)
 			sort.Float64s(q)
 			floor = min(floor, q[len(q)/10]/2)
 		}
-		name := fmt.Sprintf("residual after grade %d", l+1)
+		title := fmt.Sprintf("%s: residual after grade %d", r.Label(), l+1)
 		if len(s.Pred) == 1 {
-			name = "residual"
+			title = r.Label() + ": residual"
 		}
-		if err := addLine(p, name, xy(f, a), gradeColor(l), false); err != nil {
+		p := newPlot(title, "frequency (cycles per unit of x)", "amplitude")
+		logY(p)
+		if err := addLine(p, "target", xy(fr, a), targetColor, false); err != nil {
 			return nil, err
 		}
+		if err := addLine(p, "residual", xy(f, ra), gradeColor(l), false); err != nil {
+			return nil, err
+		}
+		panels = append(panels, p)
 	}
-	p.X.Min, p.X.Max = 0, top
-	p.Y.Min = max(p.Y.Min, floor, 1e-8*peak)
-	headroom(p, legendFrac(len(s.Pred)+1))
-	return &Figure{Name: "spectrum-" + r.Key(), Caption: fmt.Sprintf("%s: amplitude spectrum (FFT) of the target and of the residual after each grade, on %d points: what a grade captures drops out.", r.Label(), len(s.X)),
-		Plots: [][]*plot.Plot{{p}}, Width: vg.Points(640), Height: vg.Points(320)}, nil
+	lo := max(floor, 1e-8*peak)
+	var grid [][]*plot.Plot
+	const cols = 2
+	for i, p := range panels {
+		p.X.Min, p.X.Max = 0, top
+		p.Y.Min, p.Y.Max = lo, peak
+		headroom(p, legendFrac(2))
+		if i%cols == 0 {
+			grid = append(grid, nil)
+		}
+		grid[len(grid)-1] = append(grid[len(grid)-1], p)
+	}
+	ncols := min(cols, len(panels))
+	return &Figure{Name: "spectrum-" + r.Key(), Caption: fmt.Sprintf("%s: amplitude spectrum (FFT, %d points) of the target (grey) and of the residual after each grade (colour): the frequencies a grade captured drop out of its residual.", r.Label(), len(s.X)),
+		Plots: grid, Width: vg.Points(float64(420 * ncols)), Height: vg.Points(float64(250 * len(grid)))}, nil
 }
 
 // Norms are a constructed (or verified) model's residual norms per grade
@@ -566,7 +636,10 @@ func ImageFigure(name, caption string, titles []string, imgs []image.Image) (*Fi
 	if len(imgs) == 0 || len(titles) != len(imgs) {
 		return nil, fmt.Errorf("image figure %s: %d titles for %d images", name, len(titles), len(imgs))
 	}
-	const cols = 4
+	cols := 4
+	if len(imgs) <= 6 {
+		cols = len(imgs)
+	}
 	var grid [][]*plot.Plot
 	for i, im := range imgs {
 		b := im.Bounds()

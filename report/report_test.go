@@ -52,8 +52,12 @@ func writeFakeRun(t *testing.T, dir, method string, grades int) {
 	enc := json.NewEncoder(&m)
 	for l := range grades {
 		for e := 1; e <= 50; e++ {
-			enc.Encode(MetricsRecord{Event: "epoch", Method: method, Grade: l + 1, Grades: grades, Epoch: e, Epochs: 50,
-				Loss: math.Pow(10, -float64(l)) * (1 + 1/float64(e)), LR: 1e-3})
+			rec := MetricsRecord{Event: "epoch", Method: method, Grade: l + 1, Grades: grades, Epoch: e, Epochs: 50,
+				Loss: math.Pow(10, -float64(l)) * (1 + 1/float64(e)), LR: 1e-3}
+			if e >= 10 { // measured every 10 epochs, repeated in between
+				rec.ValRSE = ptr(math.Pow(10, -float64(l)) / float64(e/10))
+			}
+			enc.Encode(rec)
 		}
 		enc.Encode(MetricsRecord{Event: "grade", Method: method, Grade: l + 1, Grades: grades, Result: &s.Grades[l]})
 	}
@@ -140,9 +144,10 @@ func TestFiguresHaveContent(t *testing.T) {
 	}{
 		"rse":           {[]string{"RSE per grade", "grade", "RSE", "MGDL test", "SGDL test"}, 3},
 		"loss":          {[]string{"MGDL: training loss", "SGDL: training loss", "epoch (all grades)", "grade 3"}, 3},
+		"validation":    {[]string{"MGDL: validation RSE during training", "SGDL: validation RSE during training", "validation RSE", "grade 2"}, 3},
 		"fit-mgdl":      {[]string{"MGDL after grade 1", "MGDL after grade 3", "x", "y"}, 3},
 		"fit-sgdl":      {[]string{"SGDL"}, 1},
-		"spectrum-mgdl": {[]string{"spectrum of the residual", "frequency (cycles per unit of x)", "amplitude", "residual after grade 2"}, 2},
+		"spectrum-mgdl": {[]string{"MGDL: residual after grade 1", "MGDL: residual after grade 3", "frequency (cycles per unit of x)", "amplitude", "target"}, 3},
 		"spectrum-sgdl": {[]string{"residual"}, 1},
 	}
 	seen := map[string]bool{}
@@ -308,8 +313,8 @@ func TestWriteReport(t *testing.T) {
 			t.Errorf("report lacks %q", want)
 		}
 	}
-	if n := strings.Count(html, `src="data:image/png;base64,`); n != 6 {
-		t.Errorf("%d inline PNG figures, want 6", n)
+	if n := strings.Count(html, `src="data:image/png;base64,`); n != 7 {
+		t.Errorf("%d inline PNG figures, want 7", n)
 	}
 	// Self-contained: no scripts, nothing fetched.
 	for _, bad := range []string{"<script", "http://", "https://", "<link", "@import", "url("} {
@@ -371,5 +376,60 @@ func TestNormsAndImageFigures(t *testing.T) {
 	}
 	if _, ink, _ := pngInfo(t, b); ink < 1000 {
 		t.Errorf("image figure has %d non-white pixels", ink)
+	}
+}
+
+// TestConstructedRun checks a folder with only verify.json (as the
+// constructive scheme writes): it is a run, its norms are drawn and its
+// checks are tabled.
+func TestConstructedRun(t *testing.T) {
+	dir := t.TempDir()
+	v := `{"values": 100, "initial": {"l1": 0.5, "l2": 0.6, "linf": 1},
+	  "grades": [{"grade": 1, "nontrivial": true, "max_increase": -0.1, "violations": 0, "sign_flips": 0, "l1": 0.3, "l2": 0.35, "linf": 1},
+	             {"grade": 2, "nontrivial": true, "max_increase": 0, "violations": 0, "sign_flips": 0, "l1": 0.1, "l2": 0.12, "linf": 0.5}],
+	  "levels": [{"level": 1, "grade_end": 2, "sup": 0.5}]}`
+	if err := os.WriteFile(filepath.Join(dir, VerifyFile), []byte(v), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runs, err := LoadRuns(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := runs[0]
+	if r.Label() != "CONSTRUCTED" || r.Norms == nil || len(r.Norms.L2) != 3 || len(r.Norms.LevelSup) != 1 || len(r.Verify) != 2 {
+		t.Fatalf("run %q norms %+v verify %d", r.Label(), r.Norms, len(r.Verify))
+	}
+	path, err := Write(dir, runs, Options{NoFiles: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	for _, want := range []string{`id="fig-norms-constructed"`, "Verification of the residuals", "residual L∞ 0.5, L2 0.12 after 2 grades"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, PlotsDir)); err == nil {
+		t.Error("NoFiles wrote plots/")
+	}
+}
+
+// TestConstructReportFile reads the report.json mgdl construct writes: the
+// first point set's checks, and the levels from the top level.
+func TestConstructReportFile(t *testing.T) {
+	dir := t.TempDir()
+	rep := `{"target": "sin10", "levels": [{"sup": 0.5}, {"sup": 0.25}], "num_grades": 2,
+	  "checks": [{"points": "grid points", "report": {"initial": {"l1": 0.5, "l2": 0.6, "linf": 1},
+	    "grades": [{"grade": 1, "nontrivial": true, "l1": 0.3, "l2": 0.35, "linf": 0.5}, {"grade": 2, "nontrivial": true, "l1": 0.1, "l2": 0.12, "linf": 0.25}]}},
+	             {"points": "fresh points", "report": {"grades": []}}]}`
+	if err := os.WriteFile(filepath.Join(dir, ConstructFile), []byte(rep), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.VerifyPoints != "grid points" || len(r.Verify) != 2 || r.Norms == nil || len(r.Norms.LevelSup) != 2 || r.Norms.LInf[2] != 0.25 {
+		t.Errorf("points %q, %d grades, norms %+v", r.VerifyPoints, len(r.Verify), r.Norms)
 	}
 }

@@ -30,7 +30,76 @@ const (
 	// NormsFile holds residual norms of a constructed or verified model
 	// (see NormsRecord).
 	NormsFile = "norms.json"
+	// VerifyFile holds the verification report of a model: the JSON of
+	// verify.Report ("initial", "grades" and "levels" are read), or what
+	// mgdl verify --report writes ({"checks": [{"points", "report"}]}).
+	VerifyFile = "verify.json"
+	// ConstructFile is what mgdl construct writes next to its model: its
+	// "checks" (as in VerifyFile) and "levels" (with "sup") are read.
+	ConstructFile = "report.json"
 )
+
+// verifyRecord is the part of verify.Report's JSON the report reads.
+type verifyRecord struct {
+	Initial struct{ L1, L2, Linf float64 } `json:"initial"`
+	Grades  []VerifyGrade                  `json:"grades"`
+	Levels  []levelRecord                  `json:"levels"`
+}
+
+type levelRecord struct {
+	Sup float64 `json:"sup"`
+}
+
+// checksRecord is the wrapper mgdl construct and mgdl verify --report
+// write: one verification per point set, and (construct) the levels.
+type checksRecord struct {
+	Checks []struct {
+		Points string        `json:"points"`
+		Report *verifyRecord `json:"report"`
+	} `json:"checks"`
+	Levels []levelRecord `json:"levels"`
+}
+
+// readVerify reads a verification file in either form. It returns the
+// first point set's report and its name ("" for a bare report), or nil
+// when the file holds neither.
+func readVerify(path string) (*verifyRecord, string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, "", err
+	}
+	var c checksRecord
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, "", fmt.Errorf("%s: %v", filepath.Base(path), err)
+	}
+	if len(c.Checks) > 0 && c.Checks[0].Report != nil {
+		v := c.Checks[0].Report
+		if len(v.Levels) == 0 {
+			v.Levels = c.Levels
+		}
+		return v, c.Checks[0].Points, nil
+	}
+	var v verifyRecord
+	if err := json.Unmarshal(b, &v); err != nil {
+		return nil, "", fmt.Errorf("%s: %v", filepath.Base(path), err)
+	}
+	if len(v.Grades) == 0 {
+		return nil, "", nil
+	}
+	return &v, "", nil
+}
+
+// VerifyGrade is one grade of a verification report.
+type VerifyGrade struct {
+	Grade       int     `json:"grade"`
+	Nontrivial  bool    `json:"nontrivial"`
+	MaxIncrease float64 `json:"max_increase"`
+	Violations  int     `json:"violations"`
+	SignFlips   int     `json:"sign_flips"`
+	L1          float64 `json:"l1"`
+	L2          float64 `json:"l2"`
+	Linf        float64 `json:"linf"`
+}
 
 // MetricsRecord is one line of metrics.jsonl. Event is "epoch" (one epoch
 // of a grade; long grades are sampled), "grade" (a finished grade, with its
@@ -48,9 +117,12 @@ type MetricsRecord struct {
 	LR     float64 `json:"lr,omitempty"`
 	// ValLoss is the last validation loss the trainer recorded (absent
 	// before the first record and without a validation set).
-	ValLoss *float64          `json:"val_loss,omitempty"`
-	Result  *mgdl.GradeResult `json:"result,omitempty"`
-	Error   string            `json:"error,omitempty"`
+	ValLoss *float64 `json:"val_loss,omitempty"`
+	// ValRSE is the validation RSE of the summed model that ValLoss
+	// gives (regression only).
+	ValRSE *float64          `json:"val_rse,omitempty"`
+	Result *mgdl.GradeResult `json:"result,omitempty"`
+	Error  string            `json:"error,omitempty"`
 }
 
 // NormsRecord is the JSON form of Norms (norms.json).
@@ -80,6 +152,10 @@ type Run struct {
 	Staged *Staged
 	// Norms of a constructed or verified model (nil if absent).
 	Norms *Norms
+	// Verify holds the per-grade checks of verify.json or a construction's
+	// report.json (nil if absent); VerifyPoints names the point set.
+	Verify       []VerifyGrade
+	VerifyPoints string
 	// Images: the target and the reconstruction after each grade.
 	Images []Image
 	// Warnings lists files that were present but unreadable.
@@ -103,7 +179,8 @@ func (r *Run) Key() string {
 }
 
 // EpochsByGrade returns the epoch records split by grade (index l holds
-// grade l+1).
+// grade l+1). When a grade's epochs start again (a run resumed after an
+// interrupt), only the last attempt is kept.
 func (r *Run) EpochsByGrade() [][]MetricsRecord {
 	var out [][]MetricsRecord
 	for _, e := range r.Epochs {
@@ -113,7 +190,11 @@ func (r *Run) EpochsByGrade() [][]MetricsRecord {
 		for len(out) < e.Grade {
 			out = append(out, nil)
 		}
-		out[e.Grade-1] = append(out[e.Grade-1], e)
+		g := out[e.Grade-1]
+		if n := len(g); n > 0 && e.Epoch <= g[n-1].Epoch {
+			g = g[:0] // the grade started again (a resumed run): keep the last attempt
+		}
+		out[e.Grade-1] = append(g, e)
 	}
 	return out
 }
@@ -121,17 +202,45 @@ func (r *Run) EpochsByGrade() [][]MetricsRecord {
 // Load reads a run folder.
 func Load(dir string) (*Run, error) {
 	r := &Run{Dir: dir}
-	b, err := os.ReadFile(filepath.Join(dir, SummaryFile))
-	if err != nil {
-		return nil, fmt.Errorf("%s is not a run folder: %w", dir, err)
-	}
-	r.Summary = &mgdl.Summary{}
-	if err := json.Unmarshal(b, r.Summary); err != nil {
-		return nil, fmt.Errorf("%s: %v", filepath.Join(dir, SummaryFile), err)
-	}
 	warn := func(err error) { r.Warnings = append(r.Warnings, err.Error()) }
 	missing := func(err error) bool { return errors.Is(err, fs.ErrNotExist) }
-
+	b, err := os.ReadFile(filepath.Join(dir, SummaryFile))
+	switch {
+	case err == nil:
+		r.Summary = &mgdl.Summary{}
+		if err := json.Unmarshal(b, r.Summary); err != nil {
+			return nil, fmt.Errorf("%s: %v", filepath.Join(dir, SummaryFile), err)
+		}
+	case missing(err) && hasNorms(dir):
+		// A constructed model: no training summary, only its norms.
+		r.Summary = &mgdl.Summary{Method: "constructed"}
+	default:
+		return nil, fmt.Errorf("%s is not a run folder: %w", dir, err)
+	}
+	for _, name := range []string{VerifyFile, ConstructFile} {
+		if r.Norms != nil {
+			break
+		}
+		v, points, err := readVerify(filepath.Join(dir, name))
+		if err != nil {
+			if !missing(err) {
+				warn(err)
+			}
+			continue
+		}
+		if v == nil {
+			continue
+		}
+		r.Verify, r.VerifyPoints = v.Grades, points
+		n := &Norms{FromGrade0: true, L1: []float64{v.Initial.L1}, L2: []float64{v.Initial.L2}, LInf: []float64{v.Initial.Linf}}
+		for _, g := range v.Grades {
+			n.L1, n.L2, n.LInf = append(n.L1, g.L1), append(n.L2, g.L2), append(n.LInf, g.Linf)
+		}
+		for _, l := range v.Levels {
+			n.LevelSup = append(n.LevelSup, l.Sup)
+		}
+		r.Norms = n
+	}
 	if b, err := os.ReadFile(filepath.Join(dir, ConfigFile)); err == nil {
 		var v any
 		if err := json.Unmarshal(b, &v); err != nil {
@@ -150,7 +259,9 @@ func Load(dir string) (*Run, error) {
 	} else if !missing(err) {
 		warn(err)
 	}
-	if b, err := os.ReadFile(filepath.Join(dir, NormsFile)); err == nil {
+	if b, err := os.ReadFile(filepath.Join(dir, NormsFile)); r.Norms != nil {
+		// verify.json came first
+	} else if err == nil {
 		var n NormsRecord
 		if err := json.Unmarshal(b, &n); err != nil {
 			warn(fmt.Errorf("%s: %v", NormsFile, err))
@@ -229,20 +340,37 @@ func (r *Run) loadImages(dir string) error {
 	return nil
 }
 
+// hasNorms reports whether dir holds norms.json, verify.json or a
+// construction's report.json.
+func hasNorms(dir string) bool {
+	for _, f := range []string{NormsFile, VerifyFile, ConstructFile} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// isRun reports whether dir looks like a run folder.
+func isRun(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, SummaryFile))
+	return err == nil || hasNorms(dir)
+}
+
 // LoadRuns reads the run folders dirs. A single folder that is not a run
 // but holds run folders (as mgdl demo --out writes: mgdl/ and sgdl/) gives
 // those. MGDL runs come first. When two runs share a method, they are
 // labelled by their folder names.
 func LoadRuns(dirs ...string) ([]*Run, error) {
 	if len(dirs) == 1 {
-		if _, err := os.Stat(filepath.Join(dirs[0], SummaryFile)); err != nil {
+		if !isRun(dirs[0]) {
 			ents, rerr := os.ReadDir(dirs[0])
 			if rerr != nil {
 				return nil, fmt.Errorf("%s: %w", dirs[0], rerr)
 			}
 			var sub []string
 			for _, e := range ents {
-				if _, err := os.Stat(filepath.Join(dirs[0], e.Name(), SummaryFile)); e.IsDir() && err == nil {
+				if e.IsDir() && isRun(filepath.Join(dirs[0], e.Name())) {
 					sub = append(sub, filepath.Join(dirs[0], e.Name()))
 				}
 			}

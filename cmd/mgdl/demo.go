@@ -84,7 +84,8 @@ about two minutes on 2 cores; raise --epochs for the papers' accuracy.`,
 	// The demo budget: 200 epochs per grade, lr decaying 1e-3 → 1e-4.
 	for name, v := range map[string]string{"epochs": "200", "lr-min": "1e-4"} {
 		f.Lookup(name).DefValue = v
-		if err := f.Set(name, v); err != nil {
+		// Value.Set, not f.Set: the flag stays unchanged, so --config can set it.
+		if err := f.Lookup(name).Value.Set(v); err != nil {
 			panic(err)
 		}
 	}

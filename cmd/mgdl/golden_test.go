@@ -2,7 +2,10 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"errors"
 	"flag"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mgdl/mgdl"
+	"github.com/mgdl/mgdl/report"
 )
 
 // Golden files live under testdata/. After an intended change to a help
@@ -199,5 +203,73 @@ func TestEtaString(t *testing.T) {
 		if got := etaString(d); got != want {
 			t.Errorf("etaString(%v) = %q, want %q", d, got, want)
 		}
+	}
+}
+
+// TestMetricsLogSampling checks that long grades are logged at about
+// maxEpochRecords evenly spaced epochs, first and last included, and that
+// a resumed run appends.
+func TestMetricsLogSampling(t *testing.T) {
+	dir := t.TempDir()
+	count := func() (epochs, grades, ends int, last report.MetricsRecord) {
+		b, err := os.ReadFile(filepath.Join(dir, metricsFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			var r report.MetricsRecord
+			if err := json.Unmarshal([]byte(line), &r); err != nil {
+				t.Fatalf("%q: %v", line, err)
+			}
+			switch r.Event {
+			case "epoch":
+				epochs++
+				last = r
+			case "grade":
+				grades++
+			case "end":
+				ends++
+			}
+		}
+		return
+	}
+	m, err := openMetricsLog(dir, "mgdl", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for e := 1; e <= 30000; e++ {
+		m.event(mgdl.Event{Grade: 1, Grades: 1, Epoch: e, Epochs: 30000, Loss: 1 / float64(e), LR: 1e-4, ValLoss: math.NaN()})
+	}
+	m.event(mgdl.Event{Grade: 1, Grades: 1, Epoch: 30000, Epochs: 30000, Done: true, Result: &mgdl.GradeResult{Grade: 1, TrainLoss: math.NaN()}})
+	if err := m.close(nil); err != nil {
+		t.Fatal(err)
+	}
+	epochs, grades, ends, last := count()
+	if epochs != 1001 || grades != 1 || ends != 1 || last.Epoch != 30000 || last.ValLoss != nil {
+		t.Errorf("%d epoch, %d grade, %d end records, last epoch %d (val loss %v); want 1001 (1, 30, 60, …, 30000), 1, 1, 30000, none", epochs, grades, ends, last.Epoch, last.ValLoss)
+	}
+	m, err = openMetricsLog(dir, "mgdl", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.event(mgdl.Event{Grade: 2, Grades: 2, Epoch: 1, Epochs: 10, Loss: 1})
+	if err := m.close(errors.New("stopped")); err != nil {
+		t.Fatal(err)
+	}
+	if epochs, _, ends, _ := count(); epochs != 1002 || ends != 2 {
+		t.Errorf("after resuming: %d epoch and %d end records, want 1002 and 2", epochs, ends)
+	}
+}
+
+func TestValString(t *testing.T) {
+	e := mgdl.Event{ValLoss: 0.01}
+	if got := valString(e, 0); got != " val loss 0.01" {
+		t.Errorf("no scale: %q", got)
+	}
+	if got := valString(e, 50); got != " val RSE 0.5" {
+		t.Errorf("scale 50: %q", got)
+	}
+	if got := valString(mgdl.Event{ValLoss: math.NaN()}, 50); got != "" {
+		t.Errorf("NaN: %q", got)
 	}
 }

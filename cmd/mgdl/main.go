@@ -35,9 +35,14 @@ grades. SGDL, the same layers trained end to end, is the baseline.`,
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	be := &backendOpts{}
+	be.addFlags(root)
+	root.PersistentPreRunE = func(*cobra.Command, []string) error { return be.use() }
 	root.AddCommand(newDemoCmd(), newTrainCmd(), newExamplesCmd())
 	root.AddCommand(newReportCmd(), newInspectCmd(), newVersionCmd())
 	root.AddCommand(newPredictCmd(), newEvalCmd())
+	root.AddCommand(newConstructCmd(), newVerifyCmd())
+	root.AddCommand(newBenchCmd())
 	return root
 }
 

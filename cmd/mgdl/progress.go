@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/png"
 	"io"
 	"math"
 	"os"
@@ -82,6 +85,7 @@ type progress struct {
 	grade      int
 	last       time.Time // last line or redraw
 	barOpen    bool      // a bar line is on screen without its newline
+	valScale   float64   // validation loss → validation RSE (0: show the loss)
 }
 
 // newProgress returns a progress display for method on w. Mode auto becomes
@@ -152,7 +156,7 @@ func (p *progress) rate(e mgdl.Event, now time.Time) (float64, time.Duration) {
 func (p *progress) plainLine(e mgdl.Event, now time.Time) string {
 	r, eta := p.rate(e, now)
 	return fmt.Sprintf("%s grade %d/%d epoch %d/%d (%s) loss %.4g%s lr %.3g | %s, ETA %s",
-		p.method, e.Grade, e.Grades, e.Epoch, e.Epochs, percent(e), e.Loss, valString(e), e.LR, rateString(r), etaString(eta))
+		p.method, e.Grade, e.Grades, e.Epoch, e.Epochs, percent(e), e.Loss, valString(e, p.valScale), e.LR, rateString(r), etaString(eta))
 }
 
 func (p *progress) barLine(e mgdl.Event, now time.Time) string {
@@ -163,7 +167,7 @@ func (p *progress) barLine(e mgdl.Event, now time.Time) string {
 	}
 	bar := strings.Repeat("█", fill) + strings.Repeat("░", barWidth-fill)
 	return fmt.Sprintf("%s grade %d/%d %s %s epoch %d/%d loss %.4g%s | %s ETA %s",
-		p.method, e.Grade, e.Grades, bar, percent(e), e.Epoch, e.Epochs, e.Loss, valString(e), rateString(r), etaString(eta))
+		p.method, e.Grade, e.Grades, bar, percent(e), e.Epoch, e.Epochs, e.Loss, valString(e, p.valScale), rateString(r), etaString(eta))
 }
 
 func (p *progress) doneLine(e mgdl.Event) string {
@@ -190,12 +194,17 @@ func (p *progress) doneLine(e mgdl.Event) string {
 	return s + fmt.Sprintf(", %.1f s", r.Seconds)
 }
 
-// valString shows the last recorded validation loss, if there is one.
-func valString(e mgdl.Event) string {
-	if v := e.ValLoss; v > 0 && !math.IsInf(v, 0) {
-		return fmt.Sprintf(" val loss %.4g", v)
+// valString shows the last recorded validation RSE (or loss, when the
+// scale is unknown), if there is one.
+func valString(e mgdl.Event, scale float64) string {
+	v := e.ValLoss
+	if !(v > 0) || math.IsInf(v, 0) {
+		return ""
 	}
-	return ""
+	if scale > 0 {
+		return fmt.Sprintf(" val RSE %.4g", v*scale)
+	}
+	return fmt.Sprintf(" val loss %.4g", v)
 }
 
 func percent(e mgdl.Event) string {
@@ -244,13 +253,20 @@ type metricsLog struct {
 	now    func() time.Time
 	method string
 	err    error
+	// valScale turns validation losses into RSEs (see valRSEScale).
+	valScale float64
 }
 
 const maxEpochRecords = 1000
 
-// openMetricsLog creates dir/metrics.jsonl (truncating an old one).
-func openMetricsLog(dir, method string) (*metricsLog, error) {
-	f, err := os.Create(filepath.Join(dir, metricsFile))
+// openMetricsLog creates dir/metrics.jsonl (truncating an old one), or
+// appends to it when a run is resumed.
+func openMetricsLog(dir, method string, resume bool) (*metricsLog, error) {
+	flag := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	if resume {
+		flag = os.O_WRONLY | os.O_CREATE | os.O_APPEND
+	}
+	f, err := os.OpenFile(filepath.Join(dir, metricsFile), flag, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("cannot write the metrics log: %w", err)
 	}
@@ -263,8 +279,15 @@ func (m *metricsLog) write(r report.MetricsRecord) {
 	}
 	r.T = math.Round(m.now().Sub(m.start).Seconds()*1e3) / 1e3
 	r.Method = m.method
+	// JSON has no NaN or Inf: such losses (no epoch run, divergence) are
+	// left out; the end record says why the run stopped.
 	if math.IsNaN(r.Loss) || math.IsInf(r.Loss, 0) {
-		r.Loss = 0 // JSON has no NaN; a diverged epoch shows in the end record
+		r.Loss = 0
+	}
+	if r.Result != nil && (math.IsNaN(r.Result.TrainLoss) || math.IsInf(r.Result.TrainLoss, 0)) {
+		res := *r.Result
+		res.TrainLoss = 0
+		r.Result = &res
 	}
 	m.err = m.enc.Encode(r)
 }
@@ -286,6 +309,10 @@ func (m *metricsLog) event(e mgdl.Event) {
 	r := report.MetricsRecord{Event: "epoch", Grade: e.Grade, Grades: e.Grades, Epoch: e.Epoch, Epochs: e.Epochs, Loss: e.Loss, LR: e.LR}
 	if v := e.ValLoss; v > 0 && !math.IsInf(v, 0) {
 		r.ValLoss = &v
+		if m.valScale > 0 {
+			rse := v * m.valScale
+			r.ValRSE = &rse
+		}
 	}
 	m.write(r)
 }
@@ -316,6 +343,28 @@ type runRecorder struct {
 	prog *progress
 	log  *metricsLog
 	dir  string
+	opts *trainOpts
+	// valScale turns the trainer's validation loss into the validation
+	// RSE of the summed model (0: unknown, e.g. for classification).
+	valScale float64
+}
+
+// valRSEScale returns 2m/Σy² of the validation set: the validation loss
+// Σ(e-g)²/(2m) the trainer records times this is the validation RSE after
+// the grade. It is 0 without a validation set and for classification,
+// whose grade-1 loss is cross-entropy.
+func valRSEScale[T tensor.Float](s data.Splits[T], cfg mgdl.Config) float64 {
+	if s.Val.Len() == 0 || cfg.Task == mgdl.Classification {
+		return 0
+	}
+	var e float64
+	for _, v := range s.Val.Y.Raw() {
+		e += float64(v) * float64(v)
+	}
+	if e == 0 {
+		return 0
+	}
+	return 2 * float64(s.Val.Len()) / e
 }
 
 // newRunRecorder starts recording a run of o to w (stderr) and o.out.
@@ -327,9 +376,9 @@ func newRunRecorder(o *trainOpts, w io.Writer) (*runRecorder, error) {
 	if o.quiet {
 		mode = progressNone
 	}
-	r := &runRecorder{prog: newProgress(w, mode, o.method), dir: o.out}
+	r := &runRecorder{prog: newProgress(w, mode, o.method), dir: o.out, opts: o}
 	if o.out != "" {
-		if r.log, err = openMetricsLog(o.out, o.method); err != nil {
+		if r.log, err = openMetricsLog(o.out, o.method, o.src.resume != ""); err != nil {
 			return nil, err
 		}
 	}
@@ -338,6 +387,7 @@ func newRunRecorder(o *trainOpts, w io.Writer) (*runRecorder, error) {
 
 // event is the trainer's progress callback.
 func (r *runRecorder) event(e mgdl.Event) {
+	r.prog.valScale, r.log.valScale = r.valScale, r.valScale
 	r.prog.event(e)
 	r.log.event(e)
 }
@@ -359,4 +409,51 @@ func finishRecording[T tensor.Float](r *runRecorder, m *mgdl.Model[T], s data.Sp
 			warn(err)
 		}
 	}
+	if src := r.opts.src.loaded; src != nil && src.image != nil {
+		if err := writeStagedImages(r.dir, m, &r.opts.src); err != nil {
+			warn(err)
+		}
+	}
+}
+
+// writeStagedImages writes, for an image-regression run, the target image
+// and the image the model gives after each grade into dir/images (see
+// report.ImagesDir): target.png, grade1.png, grade2.png, …
+func writeStagedImages[T tensor.Float](dir string, m *mgdl.Model[T], so *sourceOpts) error {
+	src := so.loaded
+	shape := *src.image
+	in, tg, err := so.norm()
+	if err != nil {
+		return err
+	}
+	norm := data.FitNormalization(src.splits, in, tg)
+	x := data.Coords[T](shape)
+	if norm != nil && norm.Inputs != nil {
+		data.Apply(norm.Inputs, x)
+	}
+	out := filepath.Join(dir, report.ImagesDir)
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	write := func(name string, im image.Image) error {
+		var b bytes.Buffer
+		if err := png.Encode(&b, im); err != nil {
+			return err
+		}
+		return mgdl.WriteFileAtomic(filepath.Join(out, name), b.Bytes())
+	}
+	if t := src.splits.Test.Y; t != nil && t.Rows == shape.Height*shape.Width { // the full image
+		if err := write("target.png", data.ToImage(shape, t)); err != nil {
+			return err
+		}
+	}
+	for l, p := range m.StagedPredict(x) {
+		if norm != nil && norm.Targets != nil {
+			data.Invert(norm.Targets, p)
+		}
+		if err := write(fmt.Sprintf("grade%d.png", l+1), data.ToImage(shape, p)); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -39,8 +39,9 @@ const configFile = "config.json"
 var configInfoKeys = map[string]bool{"resolved": true, "mgdl_version": true, "name": true, "description": true, "comment": true}
 
 // configSkipFlags are flags that are not part of an experiment's settings:
-// they are neither read from a config file nor written to config.json.
-var configSkipFlags = map[string]bool{"config": true, "out": true, "quiet": true, "progress": true, "help": true, "resume": true}
+// they are neither read from a config file nor written to config.json
+// (the backend and thread count are the machine's, not the experiment's).
+var configSkipFlags = map[string]bool{"config": true, "out": true, "quiet": true, "progress": true, "help": true, "resume": true, "backend": true, "threads": true}
 
 // perGradeFlags take one value or a comma list with one per grade.
 var perGradeFlags = map[string]bool{"activation": true, "epochs": true, "lr": true, "lr-min": true}

@@ -147,7 +147,7 @@ func TestConfigFileJSONAndErrors(t *testing.T) {
 
 // TestExampleConfigs checks that every config under examples/ names only
 // known settings and resolves to a valid run: each is trained with a
-// budget of zero epochs (data, architecture and checks, no training).
+// budget of one epoch per grade.
 func TestExampleConfigs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short")
@@ -169,7 +169,7 @@ func TestExampleConfigs(t *testing.T) {
 				t.Fatalf("grades %q: %v", settings["grades"], err)
 			}
 			out := t.TempDir()
-			if _, err := runCLI(t, "train", "--config", f, "--epochs", "0", "--dtype", "float32", "--out", out, "--quiet"); err != nil {
+			if _, err := runCLI(t, "train", "--config", f, "--epochs", "1", "--sgdl-epochs", "1", "--dtype", "float32", "--out", out, "--quiet"); err != nil {
 				t.Fatal(err)
 			}
 			s := loadSummary(t, out)
@@ -249,6 +249,31 @@ func TestTrainThenReport(t *testing.T) {
 	}
 }
 
+// TestImageRunReport trains on a small image and checks that the
+// reconstruction after each grade reaches the report.
+func TestImageRunReport(t *testing.T) {
+	img := filepath.Join("..", "..", "data", "testdata", "camera64.png")
+	if _, err := os.Stat(img); err != nil {
+		t.Skipf("no test image: %v", err)
+	}
+	dir := t.TempDir()
+	if _, err := runCLI(t, "train", "--data", img, "--grades", "[[2,16,16,1],[16,16,16,1]]", "--epochs", "2", "--out", dir, "--quiet"); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"target.png", "grade1.png", "grade2.png"} {
+		if _, err := os.Stat(filepath.Join(dir, report.ImagesDir, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	if _, err := runCLI(t, "report", dir); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "report.html"))
+	if err != nil || !strings.Contains(string(b), `id="fig-images-mgdl"`) {
+		t.Errorf("report.html has no image figure (%v)", err)
+	}
+}
+
 func TestVersion(t *testing.T) {
 	out, err := runCLI(t, "version")
 	if err != nil || !strings.HasPrefix(out, "mgdl "+mgdl.Version+"\n") || !strings.Contains(out, "backend") {
@@ -257,5 +282,37 @@ func TestVersion(t *testing.T) {
 	out, err = runCLI(t, "version", "--short")
 	if err != nil || out != mgdl.Version+"\n" {
 		t.Errorf("version --short: %v %q", err, out)
+	}
+}
+
+// TestDemoConfigAndReport runs demo from a config file with a tiny budget,
+// then the report on its folder: MGDL and SGDL side by side.
+func TestDemoConfigAndReport(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeFile(t, filepath.Join(dir, "demo.yaml"), "grades: [[1,8,8,1],[8,8,8,1]]\nepochs: 1\nlr: 1e-3\n")
+	out := filepath.Join(dir, "demo")
+	text, err := runCLI(t, "demo", "--config", cfg, "--out", out, "--quiet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text, "SGDL/MGDL") {
+		t.Errorf("demo printed %q", text)
+	}
+	for _, m := range []string{"mgdl", "sgdl"} {
+		for _, f := range []string{"summary.json", "config.json", "metrics.jsonl", "staged.json"} {
+			if _, err := os.Stat(filepath.Join(out, m, f)); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	if s := loadSummary(t, filepath.Join(out, "mgdl")); len(s.Grades) != 2 || s.Grades[0].Epochs != 1 {
+		t.Errorf("demo ignored the config: %d grades, %d epochs", len(s.Grades), s.Grades[0].Epochs)
+	}
+	if _, err := runCLI(t, "report", out); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "report.html"))
+	if err != nil || !strings.Contains(string(b), "MGDL vs SGDL on spectral2") {
+		t.Errorf("report.html: %v", err)
 	}
 }

@@ -275,6 +275,7 @@ func runTyped[T tensor.Float](ctx context.Context, cfg mgdl.Config, ex data.Exam
 	if err != nil {
 		return nil, err
 	}
+	rec.valScale = valRSEScale(splits, cfg)
 	tr.Progress = rec.event
 	start := time.Now()
 	res, runErr := tr.Run(ctx)

@@ -1,0 +1,273 @@
+package main
+
+// mgdl construct: build the constructive multigrade scheme (package
+// construct) for a library target or a samples file, check it with package
+// verify on the coefficient points and on fresh points, and write the model
+// and a JSON report.
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/mgdl/mgdl"
+	"github.com/mgdl/mgdl/construct"
+	"github.com/mgdl/mgdl/data"
+	"github.com/mgdl/mgdl/modelfile"
+	"github.com/mgdl/mgdl/tensor"
+	"github.com/mgdl/mgdl/verify"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// pointsOpts choose the evaluation points: a library target on a grid plus
+// fresh random points, or a samples file.
+type pointsOpts struct {
+	target, samples string
+	inputs, targets string
+	points, fresh   int
+	seed            uint64
+}
+
+func (o *pointsOpts) addFlags(f *pflag.FlagSet) {
+	f.StringVar(&o.target, "target", "", "library target by name (see --list-targets)")
+	f.StringVar(&o.samples, "samples", "", "samples file instead of --target: CSV/TSV with a header (last column the target), .npz (arrays x and y) or .npy")
+	f.StringVar(&o.inputs, "inputs", "", "samples: input columns or array (default every non-target column, or x)")
+	f.StringVar(&o.targets, "targets", "", "samples: target column or array (default the last column, or y)")
+	f.IntVar(&o.points, "points", 0, "target: grid points per side (default 401, 41, 17, 9 for d = 1..4)")
+	f.IntVar(&o.fresh, "fresh", 10000, "target: number of fresh uniform random points to check between the grid points (0: none)")
+	f.Uint64Var(&o.seed, "seed", 1, "seed of the fresh points")
+}
+
+// pointSet is one evaluation set.
+type pointSet struct {
+	name string
+	x    *tensor.Dense[float64]
+	y    []float64
+}
+
+// load returns the coefficient (or training) points, the fresh points (nil
+// if none) and the target (zero Target for samples).
+func (o *pointsOpts) load() (pointSet, *pointSet, construct.Target, error) {
+	switch {
+	case o.target == "" && o.samples == "":
+		return pointSet{}, nil, construct.Target{}, usagef("give --target NAME or --samples FILE")
+	case o.target != "" && o.samples != "":
+		return pointSet{}, nil, construct.Target{}, usagef("give --target or --samples, not both")
+	case o.points < 0 || o.fresh < 0:
+		return pointSet{}, nil, construct.Target{}, usagef("--points and --fresh must not be negative")
+	}
+	if o.samples != "" {
+		r, err := readSource(o.samples, o.inputs, o.targets, data.MissingError, nil)
+		if err != nil {
+			return pointSet{}, nil, construct.Target{}, err
+		}
+		if r.set.X == nil || r.set.Y == nil || r.set.Y.Cols != 1 {
+			return pointSet{}, nil, construct.Target{}, fmt.Errorf("%s: want a table or arrays of points with one target column", o.samples)
+		}
+		return pointSet{name: "sample points", x: r.set.X, y: r.set.Y.Data[:r.set.Y.Rows]}, nil, construct.Target{}, nil
+	}
+	tg, err := construct.LookupTarget(o.target)
+	if err != nil {
+		return pointSet{}, nil, construct.Target{}, usageError{err}
+	}
+	m := o.points
+	if m == 0 {
+		m = []int{0, 401, 41, 17, 9}[tg.Dim()]
+	}
+	if m < 2 {
+		return pointSet{}, nil, construct.Target{}, usagef("--points %d: need at least 2 per side", m)
+	}
+	n := 1
+	for range tg.Dim() {
+		n *= m
+		if n > 50_000_000 {
+			return pointSet{}, nil, construct.Target{}, usagef("--points %d: %d^%d points is too many", m, m, tg.Dim())
+		}
+	}
+	x := construct.Grid(tg.Box, m)
+	pts := pointSet{name: "grid points", x: x, y: construct.Eval(tg.F, x)}
+	if o.fresh == 0 {
+		return pts, nil, tg, nil
+	}
+	xf := construct.RandomPoints(tg.Box, o.fresh, o.seed)
+	return pts, &pointSet{name: "fresh points", x: xf, y: construct.Eval(tg.F, xf)}, tg, nil
+}
+
+// constructConfig is what a constructed model file records in Meta.Config.
+type constructConfig struct {
+	Target    string            `json:"target,omitempty"`
+	Samples   string            `json:"samples,omitempty"`
+	Points    int               `json:"points"`
+	Options   construct.Options `json:"options"`
+	LevelEnds []int             `json:"level_ends"`
+}
+
+// constructReport is report.json.
+type constructReport struct {
+	Target      string            `json:"target,omitempty"`
+	Description string            `json:"description,omitempty"`
+	Samples     string            `json:"samples,omitempty"`
+	Options     construct.Options `json:"options"`
+	Stopped     string            `json:"stopped"`
+	Sup0        float64           `json:"sup0"`
+	RMS0        float64           `json:"rms0"`
+	Levels      []construct.Level `json:"levels"`
+	NumGrades   int               `json:"num_grades"`
+	Params      int               `json:"params"`
+	BuildSec    float64           `json:"build_seconds"`
+	Checks      []namedReport     `json:"checks"`
+}
+
+type namedReport struct {
+	Points string         `json:"points"`
+	Exact  bool           `json:"guarantee_exact"`
+	Report *verify.Report `json:"report"`
+}
+
+func newConstructCmd() *cobra.Command {
+	var (
+		po                          pointsOpts
+		variant, schedule, out, rep string
+		levels, maxGrades, rows     int
+		tol                         float64
+		list, asJSON                bool
+	)
+	cmd := &cobra.Command{
+		Use:   "construct",
+		Short: "Build the constructive multigrade ReLU scheme for a target and verify its guarantees",
+		Long: `construct builds the fixed-width multigrade ReLU scheme of docs/CONSTRUCTIVE.md
+(this project's realisation of arXiv 2601.16884's theorem, not the authors'
+proof) for a library target on a grid, or for samples from a file, and checks
+it with the same verifier as 'mgdl verify': on the points the coefficients were
+computed on (where the guarantees are exact) and on fresh points between them.`,
+		Example: `  mgdl construct --target sin10 --schedule dyadic --levels 6
+  mgdl construct --target sin2d --levels 4 --variant B --out runs/sin2d
+  mgdl construct --samples data.csv --tol 1e-3 --out runs/samples --json
+  mgdl construct --list-targets`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			w := cmd.OutOrStdout()
+			if list {
+				for _, t := range construct.Targets() {
+					fmt.Fprintf(w, "%-10s d=%d  %-13s %s\n", t.Name, t.Dim(), t.Class, t.Description)
+				}
+				return nil
+			}
+			opt := construct.Options{Levels: levels, Tol: tol, MaxGrades: maxGrades}
+			var err error
+			if opt.Variant, err = construct.ParseVariant(variant); err != nil {
+				return usagef("--variant: %v", err)
+			}
+			if opt.Schedule, err = construct.ParseSchedule(schedule); err != nil {
+				return usagef("--schedule: %v", err)
+			}
+			if levels < 0 || tol < 0 || maxGrades < 0 {
+				return usagef("--levels, --tol and --max-grades must not be negative")
+			}
+			if levels == 0 && tol == 0 {
+				return usagef("give --levels N or --tol T")
+			}
+			pts, fresh, tg, err := po.load()
+			if err != nil {
+				return err
+			}
+			if tg.Name != "" {
+				opt.Box = tg.Box
+			}
+			t0 := time.Now()
+			res, err := construct.Build(cmd.Context(), pts.x, pts.y, opt)
+			if err != nil {
+				return err
+			}
+			r := constructReport{
+				Target: tg.Name, Description: tg.Description, Samples: po.samples, Options: res.Options,
+				Stopped: res.Stopped, Sup0: res.Sup0, RMS0: res.RMS0, Levels: res.Levels,
+				NumGrades: len(res.Model.Grades), Params: res.Model.NumParams(), BuildSec: time.Since(t0).Seconds(),
+			}
+			vopt := verify.Options{LevelEnds: res.LevelEnds()}
+			sets := []namedReport{}
+			for i, s := range []*pointSet{&pts, fresh} {
+				if s == nil {
+					continue
+				}
+				vr, err := verify.Check(res.Model, s.x, tensor.FromSlice(len(s.y), 1, s.y), vopt)
+				if err != nil {
+					return err
+				}
+				sets = append(sets, namedReport{Points: s.name, Exact: i == 0, Report: vr})
+			}
+			r.Checks = sets
+			if out != "" {
+				if err := os.MkdirAll(out, 0o755); err != nil {
+					return fmt.Errorf("cannot create output folder: %w", err)
+				}
+				cfg, _ := json.Marshal(constructConfig{Target: tg.Name, Samples: po.samples, Points: pts.x.Rows, Options: res.Options, LevelEnds: res.LevelEnds()})
+				lv, _ := json.Marshal(res.Levels)
+				meta := modelfile.Meta{Method: "constructed", Config: cfg, Metrics: lv}
+				if err := modelfile.WriteFile(filepath.Join(out, modelName), res.Model, meta); err != nil {
+					return err
+				}
+				if rep == "" {
+					rep = filepath.Join(out, "report.json")
+				}
+			}
+			if rep != "" {
+				b, _ := json.MarshalIndent(r, "", "  ")
+				if err := mgdl.WriteFileAtomic(rep, append(b, '\n')); err != nil {
+					return err
+				}
+			}
+			if asJSON {
+				b, _ := json.MarshalIndent(r, "", "  ")
+				_, err := fmt.Fprintln(w, string(b))
+				return err
+			}
+			return writeConstructTable(w, &r, rows)
+		},
+	}
+	f := cmd.Flags()
+	po.addFlags(f)
+	f.StringVar(&variant, "variant", "A", "A: one hat per grade (width d+4, d+1 hidden layers); B: one hidden layer per grade; C: one level per grade")
+	f.StringVar(&schedule, "schedule", "adaptive", "mesh sizes: adaptive (largest h = 2^-j that halves the sup norm) or dyadic (h_k = 2^-(k+1))")
+	f.IntVar(&levels, "levels", 0, "number of levels (at most, with --tol)")
+	f.Float64Var(&tol, "tol", 0, "stop once the sup norm on the points is at most this")
+	f.IntVar(&maxGrades, "max-grades", 200000, "stop before a level that would exceed this many grades (0: no limit)")
+	f.StringVar(&out, "out", "", "folder for model.safetensors and report.json")
+	f.StringVar(&rep, "report", "", "JSON report file (default OUT/report.json with --out)")
+	f.BoolVar(&asJSON, "json", false, "print the JSON report instead of the table")
+	f.IntVar(&rows, "rows", 24, "grades listed per table (0: all)")
+	f.BoolVar(&list, "list-targets", false, "list the library targets and exit")
+	return cmd
+}
+
+func writeConstructTable(w io.Writer, r *constructReport, rows int) error {
+	name := r.Target
+	if name == "" {
+		name = r.Samples
+	}
+	fmt.Fprintf(w, "constructed %s: variant %v, %v schedule, %d grades, %d parameters, stopped by %s, %.2fs\n",
+		name, r.Options.Variant, r.Options.Schedule, r.NumGrades, r.Params, r.Stopped, r.BuildSec)
+	fmt.Fprintf(w, "\n  %5s %10s %6s %8s %12s %12s\n", "level", "h", "hats", "grades", "sup", "RMS")
+	fmt.Fprintf(w, "  %5d %10s %6s %8d %12.4e %12.4e\n", 0, "", "", 0, r.Sup0, r.RMS0)
+	for k, l := range r.Levels {
+		fmt.Fprintf(w, "  %5d %10s %6d %8d %12.4e %12.4e\n", k+1, fmt.Sprintf("1/%g", 1/l.H), l.Hats, l.GradeEnd, l.Sup, l.RMS)
+	}
+	for _, c := range r.Checks {
+		title := c.Points
+		if c.Exact {
+			title += " (coefficients computed here: the guarantees are exact)"
+		} else {
+			title += " (between the coefficient points: no pointwise guarantee)"
+		}
+		fmt.Fprintln(w)
+		if err := c.Report.WriteTable(w, strings.TrimSpace(title), rows); err != nil {
+			return err
+		}
+	}
+	return nil
+}
