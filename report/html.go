@@ -274,7 +274,7 @@ func newPageRun(r *Run) pageRun {
 	}
 	for l, g := range s.Grades {
 		cum += g.Seconds
-		pg := pageGrade{Grade: g.Grade, Widths: widthsString(g.Widths), Epochs: strconv.Itoa(g.Epochs),
+		pg := pageGrade{Grade: g.Grade, Widths: mgdl.FormatWidths(g.Widths), Epochs: strconv.Itoa(g.Epochs),
 			Train: fmtG(g.TrainRSE), Val: fmtPtr(g.ValRSE), Test: fmtPtr(g.TestRSE),
 			Seconds: fmtSeconds(g.Seconds), Cumulative: fmtSeconds(cum), Rejected: g.Rejected}
 		if p.MaxSeconds > 0 {
@@ -343,24 +343,6 @@ func fmtSeconds(s float64) string {
 	default:
 		return fmt.Sprintf("%.2f s", s)
 	}
-}
-
-// widthsString writes [1,256,256,256,256,1] as [1,256×4,1].
-func widthsString(w []int) string {
-	var parts []string
-	for i := 0; i < len(w); {
-		j := i
-		for j+1 < len(w) && w[j+1] == w[i] && i > 0 && j+1 < len(w)-1 {
-			j++
-		}
-		if j > i {
-			parts = append(parts, fmt.Sprintf("%d×%d", w[i], j-i+1))
-		} else {
-			parts = append(parts, strconv.Itoa(w[i]))
-		}
-		i = j + 1
-	}
-	return "[" + strings.Join(parts, ",") + "]"
 }
 
 var pageTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>

@@ -302,7 +302,7 @@ func printTable(w io.Writer, title string, s *mgdl.Summary) {
 	}
 	fmt.Fprintln(w)
 	for _, r := range s.Grades {
-		fmt.Fprintf(w, "  %-6d %-22s %7d %11.4g %11s %11s %9.2f", r.Grade, widthsString(r.Widths), r.Epochs, r.TrainRSE, opt(r.ValRSE), opt(r.TestRSE), r.Seconds)
+		fmt.Fprintf(w, "  %-6d %-22s %7d %11.4g %11s %11s %9.2f", r.Grade, mgdl.FormatWidths(r.Widths), r.Epochs, r.TrainRSE, opt(r.ValRSE), opt(r.TestRSE), r.Seconds)
 		if cls {
 			fmt.Fprintf(w, " %9s %9s", opt(r.ValAcc), opt(r.TestAcc))
 		}
@@ -331,22 +331,4 @@ func opt(v *float64) string {
 		return "-"
 	}
 	return strconv.FormatFloat(*v, 'g', 4, 64)
-}
-
-// widthsString writes [1,256,256,256,256,1] as [1,256×4,1].
-func widthsString(w []int) string {
-	var parts []string
-	for i := 0; i < len(w); {
-		j := i
-		for j+1 < len(w) && w[j+1] == w[i] && i > 0 && j+1 < len(w)-1 {
-			j++
-		}
-		if j > i {
-			parts = append(parts, fmt.Sprintf("%d×%d", w[i], j-i+1))
-		} else {
-			parts = append(parts, strconv.Itoa(w[i]))
-		}
-		i = j + 1
-	}
-	return "[" + strings.Join(parts, ",") + "]"
 }
