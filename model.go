@@ -11,9 +11,14 @@ import (
 // predicting, so that the workspace stays small for large inputs.
 const predictChunk = 4096
 
+// walkChunk is the row block of Predict and its kin, which run one grade at
+// a time over all rows: small enough that a grade's buffers stay in cache.
+const walkChunk = 1024
+
 // Model is a sum of grades. Grade 1 reads the input; grade l+1 reads the
 // last hidden layer of grade l; the prediction is Σ_l grade l's output.
-// A Model is not safe for concurrent use: grades own their workspaces.
+// A Model is not safe for concurrent use: grades own their workspaces while
+// they run.
 type Model[T tensor.Float] struct {
 	Grades []*nn.MLP[T]
 }
@@ -88,8 +93,10 @@ func (m *Model[T]) GradeOutputs(x *tensor.Dense[T]) []*tensor.Dense[T] {
 	return outs
 }
 
-// walk chains the grades over x in row chunks and calls visit with each
-// grade's output for rows [i0, i0+g.Rows).
+// walk runs the grades over x one grade at a time (each in row chunks) and
+// calls visit with each grade's output for rows [i0, i0+g.Rows). Each grade
+// releases its workspace when it is done, so a model with thousands of
+// grades holds one grade's buffers and one feature matrix at a time.
 func (m *Model[T]) walk(x *tensor.Dense[T], visit func(l, i0 int, g *tensor.Dense[T])) {
 	if len(m.Grades) == 0 {
 		panic("mgdl: model has no grades")
@@ -97,13 +104,28 @@ func (m *Model[T]) walk(x *tensor.Dense[T], visit func(l, i0 int, g *tensor.Dens
 	if x.Cols != m.InDim() {
 		panic(fmt.Sprintf("mgdl: input has %d columns, model expects %d", x.Cols, m.InDim()))
 	}
-	for i0 := 0; i0 < x.Rows; i0 += predictChunk {
-		i1 := min(i0+predictChunk, x.Rows)
-		feat := x.RowsView(i0, i1)
-		for l, g := range m.Grades {
-			visit(l, i0, g.Forward(feat))
-			feat = g.Hidden()
+	n := x.Rows
+	maxF := 0
+	for _, g := range m.Grades[:len(m.Grades)-1] {
+		maxF = max(maxF, g.FeatureDim())
+	}
+	// two feature buffers, used in turn
+	slabs := [2][]T{make([]T, n*maxF), make([]T, n*maxF)}
+	feat := x
+	for l, g := range m.Grades {
+		var next *tensor.Dense[T]
+		if l < len(m.Grades)-1 {
+			next = tensor.FromSlice(n, g.FeatureDim(), slabs[l%2][:n*g.FeatureDim()])
 		}
+		for i0 := 0; i0 < n; i0 += walkChunk {
+			i1 := min(i0+walkChunk, n)
+			visit(l, i0, g.Forward(feat.RowsView(i0, i1)))
+			if next != nil {
+				copy(next.RowsView(i0, i1).Raw(), g.Hidden().Raw())
+			}
+		}
+		g.ReleaseWorkspace()
+		feat = next
 	}
 }
 

@@ -159,6 +159,11 @@ type Options struct {
 	// MaxRefine is the finest mesh the adaptive rule tries, h = 2^-MaxRefine
 	// (0: 30, or less where the node numbering would overflow for large d).
 	MaxRefine int `json:"max_refine"`
+	// MinCoef drops coefficients with |a_z| ≤ MinCoef (0: only exact
+	// zeros). Dropping a coefficient is always balanced (0 lies between 0
+	// and r), so the guarantees are kept; it avoids grades of round-off
+	// size on piecewise-linear targets.
+	MinCoef float64 `json:"min_coef,omitempty"`
 	// Box is the domain, mapped affinely onto [0,1]^d inside the model. Nil
 	// bounds mean the bounding box of the points.
 	Box Box `json:"box"`
@@ -247,8 +252,8 @@ func Build(ctx context.Context, x *tensor.Dense[float64], y []float64, opt Optio
 	if opt.Schedule < Adaptive || opt.Schedule > Dyadic {
 		return nil, fmt.Errorf("construct: invalid schedule %d", int(opt.Schedule))
 	}
-	if opt.Levels < 0 || opt.Tol < 0 || opt.MaxGrades < 0 || opt.MaxRefine < 0 || math.IsNaN(opt.Tol) {
-		return nil, fmt.Errorf("construct: levels, tol, max grades and max refine must not be negative")
+	if opt.Levels < 0 || opt.Tol < 0 || opt.MaxGrades < 0 || opt.MaxRefine < 0 || opt.MinCoef < 0 || math.IsNaN(opt.Tol) || math.IsNaN(opt.MinCoef) {
+		return nil, fmt.Errorf("construct: levels, tol, max grades, max refine and min coef must not be negative")
 	}
 	if opt.Levels == 0 {
 		if opt.Tol == 0 {
@@ -264,7 +269,7 @@ func Build(ctx context.Context, x *tensor.Dense[float64], y []float64, opt Optio
 		opt.MaxRefine = min(30, maxJ)
 	}
 	if opt.Box.Lo == nil && opt.Box.Hi == nil {
-		opt.Box = boundingBox(x)
+		opt.Box = BoundingBox(x)
 	} else {
 		opt.Box = Box{Lo: slices.Clone(opt.Box.Lo), Hi: slices.Clone(opt.Box.Hi)}
 	}
@@ -295,6 +300,7 @@ func Build(ctx context.Context, x *tensor.Dense[float64], y []float64, opt Optio
 	res.Sup0, res.RMS0 = supRMS(e)
 	b := &builder{d: d, box: opt.Box, variant: opt.Variant}
 	ws := newWorkspace(n, d)
+	ws.minCoef = opt.MinCoef
 	for k := 1; k <= opt.Levels; k++ {
 		if err := ctx.Err(); err != nil {
 			res.Stopped = "cancelled"
@@ -348,7 +354,9 @@ func (r *Result) finish(b *builder, e []float64) {
 	r.Model = &mgdl.Model[float64]{Grades: b.grades}
 }
 
-func boundingBox(x *tensor.Dense[float64]) Box {
+// BoundingBox returns the smallest box holding the rows of x (n×d); a side
+// of zero length is widened to [v-½, v+½].
+func BoundingBox(x *tensor.Dense[float64]) Box {
 	d := x.Cols
 	b := Box{Lo: make([]float64, d), Hi: make([]float64, d)}
 	for i := range d {
@@ -409,6 +417,7 @@ type entry struct {
 
 type workspace struct {
 	d       int
+	minCoef float64
 	entries []entry
 	next    []float64
 }
@@ -485,7 +494,7 @@ func (w *workspace) plan(u, e []float64, j int) *levelPlan {
 			minNeg = min(minNeg, max(-r, 0))
 		}
 		a := minPos - minNeg
-		if a != 0 {
+		if a != 0 && math.Abs(a) > w.minCoef {
 			key := w.entries[s].key
 			z := make([]int, d)
 			for i := d - 1; i >= 0; i-- {

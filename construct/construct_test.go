@@ -1,7 +1,6 @@
 package construct
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -91,6 +90,7 @@ func TestReferenceTable(t *testing.T) {
 			worst = max(worst, math.Abs(y[i]-p.Data[i]-r.Residual[i]))
 			worstQ = max(worstQ, math.Abs(q.Data[i]-p.Data[i]))
 		}
+		t.Logf("%s: network vs hats %.1e, Program vs Predict %.1e", c.target, worst, worstQ)
 		if worst > 1e-13 || worstQ > 1e-13 {
 			t.Errorf("%s: network vs hats %.1e, Program vs Predict %.1e", c.target, worst, worstQ)
 		}
@@ -191,7 +191,7 @@ func TestShapes(t *testing.T) {
 func TestProperties(t *testing.T) {
 	// Sizes keep the whole package under a minute on one core: the d = 3
 	// adaptive rule refines fast (gauss3d needs h = 1/32 at level 2, 35937
-	// hats), so d = 3 runs one adaptive level and two dyadic ones.
+	// hats), so d = 3 runs one adaptive level, and two dyadic ones.
 	cases := []struct {
 		target         string
 		schedule       Schedule
@@ -200,9 +200,10 @@ func TestProperties(t *testing.T) {
 	}{
 		{"sin10", Adaptive, 100001, 5, 2001, 5},
 		{"sqrt-cusp", Adaptive, 100001, 4, 2001, 4},
-		{"sin2d", Adaptive, 201, 2, 41, 3},
+		{"sin2d", Adaptive, 201, 3, 41, 3},
 		{"cone2d", Adaptive, 201, 2, 41, 3},
 		{"kink3d", Adaptive, 35, 1, 11, 2},
+		{"gauss3d", Adaptive, 35, 1, 11, 1},
 		{"gauss3d", Dyadic, 35, 2, 11, 2},
 	}
 	for _, c := range cases {
@@ -238,7 +239,7 @@ func TestProperties(t *testing.T) {
 				if math.Abs(rep.Final.Linf-last) > 1e-12 {
 					t.Errorf("%s: network sup %v, hats %v", name, rep.Final.Linf, last)
 				}
-				t.Logf("%s: sup %.3e → %.3e, max increase %.1e", name, rep.Initial.Linf, rep.Final.Linf, rep.MaxIncrease)
+				t.Logf("%s: sup %.3e → %.3e, max increase %.1e, max level ratio %.3f", name, rep.Initial.Linf, rep.Final.Linf, rep.MaxIncrease, rep.MaxLevelRatio)
 			}
 		}
 	}
@@ -290,6 +291,24 @@ func TestBoxAndTol(t *testing.T) {
 	if z.Stopped != "zero" || len(z.Model.Grades) != 1 || z.Model.Predict(x).Data[5] != 0 {
 		t.Errorf("zero target: stopped %q, %d grades", z.Stopped, len(z.Model.Grades))
 	}
+}
+
+// TestMinCoef drops the round-off-sized hats a piecewise-linear target
+// leaves, keeping the guarantees.
+func TestMinCoef(t *testing.T) {
+	tg, _ := LookupTarget("kinks")
+	x := Grid(tg.Box, 401)
+	y := Eval(tg.F, x)
+	all := build(t, x, y, Options{Levels: 5})
+	some := build(t, x, y, Options{Levels: 5, MinCoef: 1e-12})
+	if len(some.Model.Grades) >= len(all.Model.Grades) {
+		t.Errorf("min coef: %d grades, without %d", len(some.Model.Grades), len(all.Model.Grades))
+	}
+	rep := check(t, some, x, y)
+	if !rep.Pointwise() || !rep.StrictDecay() || rep.Nontrivial != rep.NumGrades || rep.MaxLevelRatio > 0.5 {
+		t.Errorf("min coef: %d violations, %d flips, %d of %d nontrivial, ratio %v", rep.Violations, rep.SignFlips, rep.Nontrivial, rep.NumGrades, rep.MaxLevelRatio)
+	}
+	t.Logf("kinks: %d grades, %d with min coef 1e-12", len(all.Model.Grades), len(some.Model.Grades))
 }
 
 func TestErrors(t *testing.T) {
@@ -428,6 +447,4 @@ func BenchmarkPredictConstructed(b *testing.B) {
 			p.Predict(sorted)
 		}
 	})
-	var buf bytes.Buffer
-	_ = buf
 }

@@ -196,16 +196,13 @@ func (n *MLP[T]) reserve(m int) {
 		n.hbuf = make([][]T, nl)
 	}
 	if m > n.cap {
-		maxw := 0
 		for i, L := range n.Layers {
 			n.hbuf[i] = make([]T, m*L.Out)
 			if n.keepZ() && i < nl-1 {
 				n.zbuf[i] = make([]T, m*L.Out)
 			}
-			maxw = max(maxw, L.Out, L.In)
 		}
-		n.dbuf[0] = make([]T, m*maxw)
-		n.dbuf[1] = make([]T, m*maxw)
+		n.dbuf = [2][]T{} // made by Backward, so inference never holds them
 		n.cap = m
 	}
 	for i, L := range n.Layers {
@@ -265,6 +262,10 @@ func (n *MLP[T]) Backward(dOut *tensor.Dense[T], dx *tensor.Dense[T]) {
 	if dOut.Rows != m || dOut.Cols != n.OutDim() {
 		panic(fmt.Sprintf("nn: Backward got %d×%d, want %d×%d", dOut.Rows, dOut.Cols, m, n.OutDim()))
 	}
+	if need := m * n.maxWidth(); len(n.dbuf[0]) < need {
+		n.dbuf[0] = make([]T, n.cap*n.maxWidth())
+		n.dbuf[1] = make([]T, n.cap*n.maxWidth())
+	}
 	last := len(n.Layers) - 1
 	d := dOut
 	ping := 0
@@ -291,6 +292,15 @@ func (n *MLP[T]) Backward(dOut *tensor.Dense[T], dx *tensor.Dense[T]) {
 			tensor.Mul(false, true, 1, d, &L.W, 0, dx)
 		}
 	}
+}
+
+// maxWidth is the widest layer input or output.
+func (n *MLP[T]) maxWidth() int {
+	w := 0
+	for _, L := range n.Layers {
+		w = max(w, L.In, L.Out)
+	}
+	return w
 }
 
 // ReleaseWorkspace drops the forward/backward buffers (they are re-made on

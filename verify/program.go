@@ -40,8 +40,9 @@ type Program[T tensor.Float] struct {
 }
 
 type gradeProg[T tensor.Float] struct {
-	hidden []layerProg[T]
-	output layerProg[T]
+	hidden  []layerProg[T]
+	output  layerProg[T]
+	softmax bool // row-wise softmax of the output (nn.MLP.Softmax)
 }
 
 // layerProg is a layer stored by output channel: channel j reads inputs
@@ -70,6 +71,7 @@ func Compile[T tensor.Float](m *mgdl.Model[T]) *Program[T] {
 	for l, g := range m.Grades {
 		nl := len(g.Layers)
 		gp := &p.grades[l]
+		gp.softmax = g.Softmax
 		for i := range g.Layers {
 			L := &g.Layers[i]
 			lp := layerProg[T]{in: L.In, out: L.Out, act: g.Act, bias: append([]T(nil), L.B...),
@@ -309,9 +311,34 @@ func (p *Program[T]) Walk(x *tensor.Dense[T], visit func(l, i0 int, g *tensor.De
 				}
 			}
 			q.release(outs)
+			if gp.softmax {
+				softmaxRows(g.Raw(), p.out)
+			}
 			visit(l, i0, &g)
 		}
 		q.release(src)
+	}
+}
+
+// softmaxRows replaces every row (cols values) of d by its softmax, as
+// nn.MLP does for a Softmax grade.
+func softmaxRows[T tensor.Float](d []T, cols int) {
+	for r := 0; r < len(d); r += cols {
+		row := d[r : r+cols]
+		mx := row[0]
+		for _, v := range row {
+			mx = max(mx, v)
+		}
+		var sum float64
+		for j, v := range row {
+			e := math.Exp(float64(v - mx))
+			row[j] = T(e)
+			sum += e
+		}
+		inv := T(1 / sum)
+		for j := range row {
+			row[j] *= inv
+		}
 	}
 }
 
@@ -368,3 +395,23 @@ func Walk[T tensor.Float](m *mgdl.Model[T], x *tensor.Dense[T], visit func(l, i0
 
 // finite reports whether v is neither NaN nor infinite.
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// StagedPredict is mgdl.Model.StagedPredict through Walk: element l is the
+// sum of the first l+1 grade outputs (n×OutDim each). Models of many narrow
+// grades (constructed ones) run through a compiled Program.
+func StagedPredict[T tensor.Float](m *mgdl.Model[T], x *tensor.Dense[T]) []*tensor.Dense[T] {
+	outs := make([]*tensor.Dense[T], len(m.Grades))
+	for l := range outs {
+		outs[l] = tensor.New[T](x.Rows, m.OutDim())
+	}
+	Walk(m, x, func(l, i0 int, g *tensor.Dense[T]) {
+		copy(outs[l].RowsView(i0, i0+g.Rows).Raw(), g.Raw())
+	})
+	for l := 1; l < len(outs); l++ {
+		p, c := outs[l-1].Raw(), outs[l].Raw()
+		for k := range c {
+			c[k] += p[k]
+		}
+	}
+	return outs
+}

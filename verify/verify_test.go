@@ -2,6 +2,7 @@ package verify
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -122,6 +123,7 @@ func TestProgramMatchesPredict(t *testing.T) {
 	widths := [][]int{{2, 6, 5, 2}, {5, 7, 2}, {7, 2}, {7, 3, 3, 4, 2}}
 	for _, act := range []nn.Activation{nn.ReLU, nn.Tanh, nn.Sin, nn.Identity} {
 		m := randomModel(act, widths, rng)
+		m.Grades[0].Softmax = act == nn.Tanh // a classifier's first grade
 		for _, n := range []int{1, 255, 256, 700} {
 			x := tensor.New[float64](n, 2)
 			for i := range x.Data {
@@ -184,4 +186,48 @@ func TestWalkWideModel(t *testing.T) {
 			}
 		}
 	})
+}
+
+// ExampleCheck checks a two-grade model on y = x: grade 1 removes half of
+// the residual (balanced), grade 2 overshoots it.
+func ExampleCheck() {
+	m := scaleModel(0.5, 1) // g_1 = 0.5x, g_2 = x
+	x := tensor.New[float64](101, 1)
+	for i := range x.Data {
+		x.Data[i] = float64(i) / 100
+	}
+	r, _ := Check(m, x, x, Options{})
+	for _, g := range r.Grades {
+		fmt.Printf("grade %d: violations %d, sign flips %d, L2 %.4f, strictly lower %v\n", g.Grade, g.Violations, g.SignFlips, g.L2, g.StrictL2)
+	}
+	fmt.Println("pointwise:", r.Pointwise())
+	// Output:
+	// grade 1: violations 0, sign flips 0, L2 0.2894, strictly lower true
+	// grade 2: violations 0, sign flips 100, L2 0.2894, strictly lower false
+	// pointwise: false
+}
+
+func TestStagedPredictMatchesModel(t *testing.T) {
+	for _, widths := range [][][]int{{{2, 6, 6, 1}, {6, 5, 1}, {5, 5, 1}}, {{2, 80, 1}, {80, 70, 1}}} {
+		rng := rand.New(rand.NewPCG(3, 4))
+		m := &mgdl.Model[float64]{}
+		for _, w := range widths {
+			g := nn.NewMLP[float64](w, nn.ReLU)
+			g.Init(nn.Xavier, rng)
+			m.Grades = append(m.Grades, g)
+		}
+		x := tensor.New[float64](300, 2)
+		for i := range x.Data {
+			x.Data[i] = rng.Float64()
+		}
+		want := m.StagedPredict(x)
+		got := StagedPredict(m, x)
+		for l := range want {
+			for i, v := range want[l].Data {
+				if d := math.Abs(got[l].Data[i] - v); d > 1e-12*(1+math.Abs(v)) {
+					t.Fatalf("widths %v grade %d row %d: %g vs %g", widths, l+1, i, got[l].Data[i], v)
+				}
+			}
+		}
+	}
 }

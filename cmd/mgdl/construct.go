@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,6 +31,7 @@ type pointsOpts struct {
 	target, samples string
 	inputs, targets string
 	points, fresh   int
+	holdout         float64
 	seed            uint64
 }
 
@@ -60,6 +62,8 @@ func (o *pointsOpts) load() (pointSet, *pointSet, construct.Target, error) {
 		return pointSet{}, nil, construct.Target{}, usagef("give --target or --samples, not both")
 	case o.points < 0 || o.fresh < 0:
 		return pointSet{}, nil, construct.Target{}, usagef("--points and --fresh must not be negative")
+	case !(o.holdout >= 0 && o.holdout < 1):
+		return pointSet{}, nil, construct.Target{}, usagef("--holdout %v: want a fraction in [0, 1)", o.holdout)
 	}
 	if o.samples != "" {
 		r, err := readSource(o.samples, o.inputs, o.targets, data.MissingError, nil)
@@ -69,7 +73,26 @@ func (o *pointsOpts) load() (pointSet, *pointSet, construct.Target, error) {
 		if r.set.X == nil || r.set.Y == nil || r.set.Y.Cols != 1 {
 			return pointSet{}, nil, construct.Target{}, fmt.Errorf("%s: want a table or arrays of points with one target column", o.samples)
 		}
-		return pointSet{name: "sample points", x: r.set.X, y: r.set.Y.Data[:r.set.Y.Rows]}, nil, construct.Target{}, nil
+		pts := pointSet{name: "sample points", x: r.set.X, y: r.set.Y.Data[:r.set.Y.Rows]}
+		if o.holdout == 0 {
+			return pts, nil, construct.Target{}, nil
+		}
+		n := pts.x.Rows
+		k := int(o.holdout * float64(n))
+		if k == 0 || k == n {
+			return pointSet{}, nil, construct.Target{}, usagef("--holdout %v of %d rows leaves an empty set", o.holdout, n)
+		}
+		perm := rand.New(rand.NewPCG(o.seed, 0x686f6c64)).Perm(n) // stream "hold"
+		take := func(idx []int, name string) pointSet {
+			s := pointSet{name: name, x: tensor.New[float64](len(idx), pts.x.Cols), y: make([]float64, len(idx))}
+			for i, j := range idx {
+				copy(s.x.Row(i), pts.x.Row(j))
+				s.y[i] = pts.y[j]
+			}
+			return s
+		}
+		fresh := take(perm[:k], "held-out samples")
+		return take(perm[k:], "sample points"), &fresh, construct.Target{}, nil
 	}
 	tg, err := construct.LookupTarget(o.target)
 	if err != nil {
@@ -85,7 +108,7 @@ func (o *pointsOpts) load() (pointSet, *pointSet, construct.Target, error) {
 	n := 1
 	for range tg.Dim() {
 		n *= m
-		if n > 50_000_000 {
+		if n > 5_000_000 {
 			return pointSet{}, nil, construct.Target{}, usagef("--points %d: %d^%d points is too many", m, m, tg.Dim())
 		}
 	}
@@ -134,7 +157,8 @@ func newConstructCmd() *cobra.Command {
 		po                          pointsOpts
 		variant, schedule, out, rep string
 		levels, maxGrades, rows     int
-		tol                         float64
+		maxRefine                   int
+		tol, minCoef                float64
 		list, asJSON                bool
 	)
 	cmd := &cobra.Command{
@@ -158,7 +182,7 @@ computed on (where the guarantees are exact) and on fresh points between them.`,
 				}
 				return nil
 			}
-			opt := construct.Options{Levels: levels, Tol: tol, MaxGrades: maxGrades}
+			opt := construct.Options{Levels: levels, Tol: tol, MaxGrades: maxGrades, MinCoef: minCoef, MaxRefine: maxRefine}
 			var err error
 			if opt.Variant, err = construct.ParseVariant(variant); err != nil {
 				return usagef("--variant: %v", err)
@@ -166,8 +190,8 @@ computed on (where the guarantees are exact) and on fresh points between them.`,
 			if opt.Schedule, err = construct.ParseSchedule(schedule); err != nil {
 				return usagef("--schedule: %v", err)
 			}
-			if levels < 0 || tol < 0 || maxGrades < 0 {
-				return usagef("--levels, --tol and --max-grades must not be negative")
+			if levels < 0 || tol < 0 || maxGrades < 0 || minCoef < 0 || maxRefine < 0 {
+				return usagef("--levels, --tol, --max-grades, --max-refine and --min-coef must not be negative")
 			}
 			if levels == 0 && tol == 0 {
 				return usagef("give --levels N or --tol T")
@@ -176,8 +200,14 @@ computed on (where the guarantees are exact) and on fresh points between them.`,
 			if err != nil {
 				return err
 			}
-			if tg.Name != "" {
+			switch {
+			case tg.Name != "":
 				opt.Box = tg.Box
+			case fresh != nil: // held-out samples: the box of all of them
+				all := tensor.New[float64](pts.x.Rows+fresh.x.Rows, pts.x.Cols)
+				copy(all.Data, pts.x.Data)
+				copy(all.Data[len(pts.x.Data):], fresh.x.Data)
+				opt.Box = construct.BoundingBox(all)
 			}
 			t0 := time.Now()
 			res, err := construct.Build(cmd.Context(), pts.x, pts.y, opt)
@@ -232,11 +262,14 @@ computed on (where the guarantees are exact) and on fresh points between them.`,
 	}
 	f := cmd.Flags()
 	po.addFlags(f)
+	f.Float64Var(&po.holdout, "holdout", 0, "samples: fraction of the rows (drawn with --seed) kept out of the coefficients and checked as fresh points")
 	f.StringVar(&variant, "variant", "A", "A: one hat per grade (width d+4, d+1 hidden layers); B: one hidden layer per grade; C: one level per grade")
 	f.StringVar(&schedule, "schedule", "adaptive", "mesh sizes: adaptive (largest h = 2^-j that halves the sup norm) or dyadic (h_k = 2^-(k+1))")
 	f.IntVar(&levels, "levels", 0, "number of levels (at most, with --tol)")
 	f.Float64Var(&tol, "tol", 0, "stop once the sup norm on the points is at most this")
 	f.IntVar(&maxGrades, "max-grades", 200000, "stop before a level that would exceed this many grades (0: no limit)")
+	f.IntVar(&maxRefine, "max-refine", 0, "adaptive: finest mesh tried, h = 2^-N (0: 30, less for large d)")
+	f.Float64Var(&minCoef, "min-coef", 0, "drop hats with |coefficient| at most this (0: only exact zeros; dropping keeps the guarantees)")
 	f.StringVar(&out, "out", "", "folder for model.safetensors and report.json")
 	f.StringVar(&rep, "report", "", "JSON report file (default OUT/report.json with --out)")
 	f.BoolVar(&asJSON, "json", false, "print the JSON report instead of the table")

@@ -1,14 +1,20 @@
 package main
 
 import (
+	"archive/zip"
+	"bytes"
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/mgdl/mgdl/construct"
+	"github.com/mgdl/mgdl/data"
 	"github.com/mgdl/mgdl/modelfile"
+	"github.com/mgdl/mgdl/tensor"
 )
 
 func TestConstructCLI(t *testing.T) {
@@ -71,8 +77,54 @@ func TestConstructSamplesCLI(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatal(err)
 	}
+	held, err := runCLI(t, "construct", "--samples", path, "--levels", "3", "--holdout", "0.2", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h constructReport
+	if err := json.Unmarshal([]byte(held), &h); err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Checks) != 2 || h.Checks[0].Report.Values != 353 || h.Checks[1].Points != "held-out samples" || h.Checks[1].Report.Values != 88 || !h.Checks[0].Report.Pointwise() {
+		t.Errorf("holdout: %+v", h.Checks)
+	}
 	if r.Stopped != "tol" || len(r.Checks) != 1 || r.Checks[0].Report.Values != 441 || !r.Checks[0].Report.Pointwise() || r.Checks[0].Report.Final.Linf > 1e-2 {
 		t.Errorf("samples: stopped %q, checks %+v", r.Stopped, r.Checks)
+	}
+}
+
+// TestConstructNPZCLI builds from arrays x (n×2) and y in an .npz file.
+func TestConstructNPZCLI(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.npz")
+	x := construct.Grid(construct.UnitBox(2), 15)
+	y := construct.Eval(func(p []float64) float64 { return math.Abs(p[0]-0.4) - p[1]*p[1] }, x)
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for name, m := range map[string]*tensor.Dense[float64]{"x": x, "y": tensor.FromSlice(len(y), 1, y)} {
+		w, err := zw.Create(name + ".npy")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := data.EncodeNPY(w, []int{m.Rows, m.Cols}, m.Raw()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runCLI(t, "construct", "--samples", path, "--levels", "3", "--variant", "A", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r constructReport
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Levels) != 3 || r.Checks[0].Report.Values != 225 || !r.Checks[0].Report.Pointwise() || r.Checks[0].Report.MaxLevelRatio > 0.5 {
+		t.Errorf("npz: %+v", r.Checks[0].Report)
 	}
 }
 
@@ -90,6 +142,7 @@ func TestConstructUsageErrors(t *testing.T) {
 		{"construct", "--target", "sin10", "--levels", "2", "--variant", "D"},
 		{"construct", "--target", "sin10", "--levels", "2", "--schedule", "fixed"},
 		{"construct", "--target", "sin10", "--levels", "2", "--points", "1"},
+		{"construct", "--target", "sin10", "--levels", "2", "--holdout", "1"},
 		{"verify", "--target", "sin10"},
 		{"verify", "--model", "m", "--target", "sin10", "--example", "xu1"},
 	} {

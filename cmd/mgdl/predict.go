@@ -12,6 +12,7 @@ import (
 	"github.com/mgdl/mgdl/data"
 	"github.com/mgdl/mgdl/modelfile"
 	"github.com/mgdl/mgdl/tensor"
+	"github.com/mgdl/mgdl/verify"
 	"github.com/spf13/cobra"
 )
 
@@ -127,7 +128,7 @@ func stagedOutputs[T tensor.Float](f *modelfile.File, x *tensor.Dense[float64]) 
 	if norm != nil {
 		data.Apply(norm.Inputs, xt)
 	}
-	outs := m.StagedPredict(xt)
+	outs := verify.StagedPredict(m, xt) // compiled for many narrow (constructed) grades
 	if norm != nil {
 		for _, o := range outs {
 			data.Invert(norm.Targets, o)
