@@ -119,20 +119,31 @@ func packed[T Float](w *workspace[T], kr *kernel[T], tA, tB bool, m, n, k int, a
 			}
 			for ic := 0; ic < m; ic += mc {
 				mb := min(mc, m-ic)
-				pa, ua, ld := blockA(kr, w.a, tA, a, lda, ic, pc, mb, kb)
-				macro(kr, w.tile, mb, nb, kb, alpha, bet, pa, w.b, ua, ld, c[ic*ldc+jc:], ldc)
+				var ip inPlace[T]
+				blockA(kr, w.a, tA, a, lda, ic, pc, mb, kb, &ip)
+				macro(kr, w.tile, mb, nb, kb, alpha, bet, w.a, w.b, &ip, c[ic*ldc+jc:], ldc)
 			}
 		}
 	}
+}
+
+// inPlace describes an mb×kb block of A that the kernel reads where it is
+// stored: the full mr-row tile at row ir starts at a[ir·step], its last
+// element is at a[ir·step+last], and fn reads it with stride lda.
+type inPlace[T Float] struct {
+	fn         kernUFunc[T]
+	a          []T
+	lda        int
+	step, last int
 }
 
 // macro multiplies a packed mb×kb block of A (panels of kr.mr rows) by a
 // packed kb×nb block of B (panels of kr.nr columns) into the mb×nb matrix c:
 // c = alpha·Ã·B̃ + bet·c. tile is an mr×nr scratch for the edge tiles.
 //
-// When ua is not nil, the full mr-row tiles read A in place from ua (row
-// stride lda) with kr.fnU, and pa holds only the packed last, partial panel.
-func macro[T Float](kr *kernel[T], tile []T, mb, nb, kb int, alpha, bet T, pa, pb []T, ua []T, lda int, c []T, ldc int) {
+// When ip.fn is not nil, the full mr-row tiles read A in place as ip says,
+// and pa holds only the packed last, partial panel.
+func macro[T Float](kr *kernel[T], tile []T, mb, nb, kb int, alpha, bet T, pa, pb []T, ip *inPlace[T], c []T, ldc int) {
 	mr, nr := kr.mr, kr.nr
 	for jr := 0; jr < nb; jr += nr {
 		cols := min(nr, nb-jr)
@@ -145,15 +156,15 @@ func macro[T Float](kr *kernel[T], tile []T, mb, nb, kb int, alpha, bet T, pa, p
 				_ = c[off+(mr-1)*ldc+nr-1]
 			}
 			switch {
-			case ua != nil && rows == mr:
-				_ = ua[ir*lda+(mr-1)*lda+kb-1]
-				ap := &ua[ir*lda]
+			case ip.fn != nil && rows == mr:
+				_ = ip.a[ir*ip.step+ip.last]
+				ap := &ip.a[ir*ip.step]
 				if full {
-					kr.fnU(kb, ap, lda, bp, &c[off], ldc, alpha, bet)
+					ip.fn(kb, ap, ip.lda, bp, &c[off], ldc, alpha, bet)
 					continue
 				}
-				kr.fnU(kb, ap, lda, bp, &tile[0], nr, alpha, 0)
-			case ua != nil:
+				ip.fn(kb, ap, ip.lda, bp, &tile[0], nr, alpha, 0)
+			case ip.fn != nil:
 				kr.fn(kb, &pa[0], bp, &tile[0], nr, alpha, 0)
 			case full:
 				kr.fn(kb, &pa[ir*kb], bp, &c[off], ldc, alpha, bet)
@@ -176,20 +187,34 @@ func macro[T Float](kr *kernel[T], tile []T, mb, nb, kb int, alpha, bet T, pa, p
 	}
 }
 
-// blockA prepares the mb×kb block of op(A) at (i0, p0) for macro: it packs
-// it into buf and returns (buf, nil, 0), or, when A is untransposed and the
-// kernel can read it in place, packs only the last partial panel and returns
-// (buf, the block in place, lda).
-func blockA[T Float](kr *kernel[T], buf []T, tA bool, a []T, lda, i0, p0, mb, kb int) (pa, ua []T, ld int) {
-	if tA || kr.fnU == nil {
-		packA(buf, tA, a, lda, i0, p0, mb, kb, kr.mr)
-		return buf, nil, 0
+// blockA prepares the mb×kb block of op(A) at (i0, p0) for macro. When the
+// kernel can read A where it is stored, it packs only the last partial panel
+// into buf and fills in ip; otherwise it packs the whole block into buf and
+// clears ip.fn. The sums are the same either way, so are the results.
+func blockA[T Float](kr *kernel[T], buf []T, tA bool, a []T, lda, i0, p0, mb, kb int, ip *inPlace[T]) {
+	mr := kr.mr
+	fn := kr.fnU
+	if tA {
+		fn = kr.fnT
 	}
-	full := mb / kr.mr * kr.mr
+	if fn == nil {
+		ip.fn = nil
+		packA(buf, tA, a, lda, i0, p0, mb, kb, mr)
+		return
+	}
+	full := mb / mr * mr
 	if full < mb {
-		packA(buf, false, a, lda, i0+full, p0, mb-full, kb, kr.mr)
+		packA(buf, tA, a, lda, i0+full, p0, mb-full, kb, mr)
 	}
-	return buf, a[i0*lda+p0:], lda
+	*ip = inPlace[T]{fn: fn, lda: lda}
+	if tA {
+		// op(A)(i, p) = A[p·lda+i].
+		ip.a = a[p0*lda+i0:]
+		ip.step, ip.last = 1, (kb-1)*lda+mr-1
+	} else {
+		ip.a = a[i0*lda+p0:]
+		ip.step, ip.last = lda, (mr-1)*lda+kb-1
+	}
 }
 
 // scale sets the m×n matrix C to beta·C (to 0 when beta is 0, even if C held
@@ -210,11 +235,14 @@ func scale[T Float](m, n int, beta T, c []T, ldc int) {
 	}
 }
 
-// dot returns Σ x[i·incx]·y[i·incy], i < n, with four partial sums.
+// dot returns Σ x[i·incx]·y[i·incy], i < n: with vector code when both
+// strides are 1, else with four partial sums.
 func dot[T Float](n int, x []T, incx int, y []T, incy int) T {
 	var s0, s1, s2, s3 T
 	i := 0
 	if incx == 1 && incy == 1 {
+		s, v := dotVec(n, x, y)
+		s0, i = s, v
 		x, y = x[:n], y[:n]
 		for ; i+4 <= n; i += 4 {
 			s0 += x[i] * y[i]
@@ -235,9 +263,11 @@ func dot[T Float](n int, x []T, incx int, y []T, incy int) T {
 
 // axpy sets y += alpha·x for len(y) elements.
 func axpy[T Float](alpha T, x, y []T) {
-	x = x[:len(y)]
-	for i, v := range x {
-		y[i] += alpha * v
+	v := axpyVec(alpha, x, y)
+	x = x[v:len(y)]
+	y = y[v:]
+	for i, xv := range x {
+		y[i] += alpha * xv
 	}
 }
 

@@ -339,8 +339,9 @@ func doChunk[T Float](j *job, ws *workspace[T], kr *kernel[T], p *params[T], pb 
 		if j.pc > 0 {
 			bet = 1
 		}
-		pa, ua, ld := blockA(kr, ws.a, j.tA, p.a, j.lda, i0, j.pc, mb, j.kb)
-		macro(kr, ws.tile, mb, nb, j.kb, p.alpha, bet, pa, pb[j0*j.kb:], ua, ld, p.c[i0*j.ldc+j.jc+j0:], j.ldc)
+		var ip inPlace[T]
+		blockA(kr, ws.a, j.tA, p.a, j.lda, i0, j.pc, mb, j.kb, &ip)
+		macro(kr, ws.tile, mb, nb, j.kb, p.alpha, bet, ws.a, pb[j0*j.kb:], &ip, p.c[i0*j.ldc+j.jc+j0:], j.ldc)
 	}
 }
 
@@ -358,7 +359,14 @@ func run[T Float](b *Backend, kr *kernel[T], p *params[T], pb *[]T) {
 	}
 	if isDirect(m, n, k) {
 		j.phase = phaseDirect
-		j.rowsPer = (m + target - 1) / target
+		// Chunks start at multiples of 32 so that the vector code covers
+		// the same elements whatever the split.
+		j.rowsPer = roundUp((m+target-1)/target, 32)
+		if j.tA && n == 1 {
+			// Sums of scaled rows of A: long row segments amortize the
+			// loop over k.
+			j.rowsPer = roundUp((m+threads-1)/threads, 32)
+		}
 		b.phase((m + j.rowsPer - 1) / j.rowsPer)
 		return
 	}

@@ -27,6 +27,9 @@ type kernel[T Float] struct {
 	// for untransposed A, whose packing is a strided gather; the sums are
 	// the same, so the results are bit-identical.
 	fnU kernUFunc[T]
+	// fnT, when not nil, reads transposed A in place: the mr values of
+	// step p are contiguous at a+p·lda, as in a packed panel.
+	fnT kernUFunc[T]
 }
 
 // Portable kernel tile.

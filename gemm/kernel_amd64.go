@@ -36,6 +36,18 @@ func kernD256u(kc int, a *float64, lda int, b, c *float64, ldc int, alpha, beta 
 //go:noescape
 func kernS256u(kc int, a *float32, lda int, b, c *float32, ldc int, alpha, beta float32)
 
+//go:noescape
+func kernD512t(kc int, a *float64, lda int, b, c *float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func kernS512t(kc int, a *float32, lda int, b, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func kernD256t(kc int, a *float64, lda int, b, c *float64, ldc int, alpha, beta float64)
+
+//go:noescape
+func kernS256t(kc int, a *float32, lda int, b, c *float32, ldc int, alpha, beta float32)
+
 // level returns the best instruction set the CPU and OS support, lowered by
 // the environment variable MGDL_GEMM_KERNEL ("avx2" or "go") for testing.
 func level() string {
@@ -60,9 +72,9 @@ func level() string {
 func selectD() kernel[float64] {
 	switch level() {
 	case "avx512":
-		return kernel[float64]{name: "avx512", mr: 12, nr: 16, kc: 512, mc: 144, nc: 1024, fn: kernD512, fnU: kernD512u}
+		return kernel[float64]{name: "avx512", mr: 12, nr: 16, kc: 512, mc: 144, nc: 1024, fn: kernD512, fnU: kernD512u, fnT: kernD512t}
 	case "avx2":
-		return kernel[float64]{name: "avx2+fma", mr: 6, nr: 8, kc: 256, mc: 96, nc: 2048, fn: kernD256, fnU: kernD256u}
+		return kernel[float64]{name: "avx2+fma", mr: 6, nr: 8, kc: 256, mc: 96, nc: 2048, fn: kernD256, fnU: kernD256u, fnT: kernD256t}
 	}
 	return goKernelD()
 }
@@ -70,9 +82,9 @@ func selectD() kernel[float64] {
 func selectS() kernel[float32] {
 	switch level() {
 	case "avx512":
-		return kernel[float32]{name: "avx512", mr: 12, nr: 32, kc: 512, mc: 192, nc: 2048, fn: kernS512, fnU: kernS512u}
+		return kernel[float32]{name: "avx512", mr: 12, nr: 32, kc: 512, mc: 192, nc: 2048, fn: kernS512, fnU: kernS512u, fnT: kernS512t}
 	case "avx2":
-		return kernel[float32]{name: "avx2+fma", mr: 6, nr: 16, kc: 256, mc: 192, nc: 2048, fn: kernS256, fnU: kernS256u}
+		return kernel[float32]{name: "avx2+fma", mr: 6, nr: 16, kc: 256, mc: 192, nc: 2048, fn: kernS256, fnU: kernS256u, fnT: kernS256t}
 	}
 	return goKernelS()
 }

@@ -13,5 +13,6 @@
 //	apt-get install libopenblas0-pthread
 //
 // The library is loaded once per process; every Backend returned by Load
-// shares it and its thread count.
+// shares it and its thread count. Loading works on Linux and macOS on amd64
+// and arm64; elsewhere Load returns an error.
 package openblas

@@ -7,8 +7,11 @@
 // matrix be handed to a BLAS with leading dimension Cols.
 //
 // All products go through Mul, which hands the work to the current Backend
-// (SetBackend). The default backend is gonum's pure-Go BLAS; faster backends
-// plug in there without any change to the layers that call Mul.
+// (SetBackend, UseBackend). The default is the packed pure-Go GEMM of package
+// gemm ("go"); "openblas" loads a system CBLAS at run time, "auto" takes
+// OpenBLAS when it loads and "go" otherwise, and "gonum" (gonum's pure-Go
+// BLAS) is kept as a baseline. Backends plug in here without any change to
+// the layers that call Mul.
 //
 // Wrong shapes are programmer errors and panic with a message naming the
 // shapes; nothing in this package returns an error.
