@@ -3,7 +3,10 @@ package optim
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/mgdl/mgdl/tensor"
 )
@@ -84,6 +87,7 @@ type Adam[T tensor.Float] struct {
 	Beta1, Beta2, Eps float64
 	m, v              []T
 	t                 int
+	par               *adamPar[T] // state of steps shared with helpers
 }
 
 // NewAdam returns Adam with β1 = 0.9, β2 = 0.999, ε = 1e-8.
@@ -103,6 +107,11 @@ func (a *Adam[T]) Steps() int { return a.t }
 //
 //	m = β1 m + (1-β1) g;  v = β2 v + (1-β2) g²
 //	p -= lr · (m/(1-β1ᵗ)) / (sqrt(v/(1-β2ᵗ)) + ε)
+//
+// A step of at least 2·adamChunk parameters is cut into chunks that the
+// calling goroutine and idle helper goroutines (one per extra processor,
+// started on first use) update together; every parameter is computed the
+// same way whoever updates it, so the result does not depend on the split.
 func (a *Adam[T]) Step(params, grads []T, lr float64) {
 	if len(a.m) != len(params) {
 		a.m = make([]T, len(params))
@@ -113,19 +122,100 @@ func (a *Adam[T]) Step(params, grads []T, lr float64) {
 	c1 := 1 - math.Pow(a.Beta1, float64(a.t))
 	c2 := 1 - math.Pow(a.Beta2, float64(a.t))
 	// p -= step · m / (sqrt(v)/sqrt(c2) + ε), step = lr/c1
-	step := T(lr / c1)
-	isc2 := T(1 / math.Sqrt(c2))
 	b1, b2 := T(a.Beta1), T(a.Beta2)
-	o1, o2 := 1-b1, 1-b2
-	eps := T(a.Eps)
-	g := grads[:len(params)]
-	m := a.m[:len(params)]
-	v := a.v[:len(params)]
-	for i := range params {
+	n := len(params)
+	u := adamUpdate[T]{
+		p: params, g: grads[:n], m: a.m[:n], v: a.v[:n],
+		step: T(lr / c1), isc2: T(1 / math.Sqrt(c2)),
+		b1: b1, b2: b2, o1: 1 - b1, o2: 1 - b2, eps: T(a.Eps),
+	}
+	procs := runtime.GOMAXPROCS(0)
+	if n < 2*adamChunk || procs < 2 {
+		u.apply(0, n)
+		return
+	}
+	if a.par == nil {
+		a.par = new(adamPar[T])
+	}
+	s := a.par
+	s.u = u
+	s.next.Store(0)
+	helpersOnce.Do(startHelpers)
+	for range min(procs-1, n/adamChunk-1) {
+		s.wg.Add(1)
+		select {
+		case helpers <- s: // an idle helper takes chunks too
+		default: // none idle: the caller does the work
+			s.wg.Done()
+		}
+	}
+	s.work()
+	s.wg.Wait()
+	s.u = adamUpdate[T]{} // keep no references
+}
+
+// adamChunk is the number of parameters updated as one piece of a shared
+// step: about 50 µs of work.
+const adamChunk = 1 << 14
+
+// adamUpdate is one Adam step over p, with its constants.
+type adamUpdate[T tensor.Float] struct {
+	p, g, m, v                      []T
+	step, isc2, b1, b2, o1, o2, eps T
+}
+
+// apply updates the parameters [lo, hi).
+func (u *adamUpdate[T]) apply(lo, hi int) {
+	p, g, m, v := u.p[lo:hi], u.g[lo:hi], u.m[lo:hi], u.v[lo:hi]
+	g, m, v = g[:len(p)], m[:len(p)], v[:len(p)]
+	step, isc2, b1, b2, o1, o2, eps := u.step, u.isc2, u.b1, u.b2, u.o1, u.o2, u.eps
+	for i := range p {
 		gi := g[i]
 		mi := b1*m[i] + o1*gi
 		vi := b2*v[i] + o2*gi*gi
 		m[i], v[i] = mi, vi
-		params[i] -= step * mi / (T(math.Sqrt(float64(vi)))*isc2 + eps)
+		p[i] -= step * mi / (T(math.Sqrt(float64(vi)))*isc2 + eps)
+	}
+}
+
+// adamPar is a step in progress, shared out by chunks.
+type adamPar[T tensor.Float] struct {
+	u    adamUpdate[T]
+	next atomic.Int64 // the next chunk to take
+	wg   sync.WaitGroup
+}
+
+// work updates chunks until none is left.
+func (s *adamPar[T]) work() {
+	n := len(s.u.p)
+	for {
+		i := int(s.next.Add(1)-1) * adamChunk
+		if i >= n {
+			return
+		}
+		s.u.apply(i, min(i+adamChunk, n))
+	}
+}
+
+func (s *adamPar[T]) help() {
+	s.work()
+	s.wg.Done()
+}
+
+// helpers hands shared steps to the helper goroutines. It is unbuffered: a
+// send succeeds only when a helper is idle.
+var (
+	helpers     chan interface{ help() }
+	helpersOnce sync.Once
+)
+
+func startHelpers() {
+	helpers = make(chan interface{ help() })
+	for range runtime.GOMAXPROCS(0) - 1 {
+		go func() {
+			for j := range helpers {
+				j.help()
+			}
+		}()
 	}
 }

@@ -2,6 +2,7 @@ package optim
 
 import (
 	"math"
+	"runtime"
 	"testing"
 )
 
@@ -70,5 +71,40 @@ func TestScheduleValidate(t *testing.T) {
 	}
 	if ExpDecay(1e-3, 1e-4).Validate() != nil {
 		t.Error("valid schedule rejected")
+	}
+}
+
+// TestAdamSharedStepBitExact checks that a step shared with the helpers
+// (more than 2·adamChunk parameters) gives the same bits as the serial one.
+func TestAdamSharedStepBitExact(t *testing.T) {
+	testAdamShared[float64](t)
+	testAdamShared[float32](t)
+}
+
+func testAdamShared[T float32 | float64](t *testing.T) {
+	n := 5*adamChunk + 123
+	p1, g := make([]T, n), make([]T, n)
+	for i := range p1 {
+		p1[i] = T(math.Sin(float64(i)))
+		g[i] = T(math.Cos(float64(3 * i)))
+	}
+	p2 := append([]T(nil), p1...)
+	shared, serial := NewAdam[T](), NewAdam[T]()
+	for step := range 3 {
+		shared.Step(p1, g, 1e-3)
+		prev := runtime.GOMAXPROCS(1)
+		serial.Step(p2, g, 1e-3)
+		runtime.GOMAXPROCS(prev)
+		for i := range p1 {
+			if p1[i] != p2[i] || shared.m[i] != serial.m[i] || shared.v[i] != serial.v[i] {
+				t.Fatalf("step %d, parameter %d: shared %v, serial %v", step, i, p1[i], p2[i])
+			}
+		}
+		for i := range g {
+			g[i] = -g[i] / 2
+		}
+	}
+	if a := testing.AllocsPerRun(5, func() { shared.Step(p1, g, 1e-3) }); a != 0 {
+		t.Errorf("a shared step allocates %v times", a)
 	}
 }

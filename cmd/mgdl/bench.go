@@ -39,8 +39,8 @@ type benchOpts struct {
 	backends string
 	stepOnly bool // hidden: only the training step and the grade epoch
 	// openblasRest is how long to wait after OpenBLAS products before timing
-	// another backend: idle OpenBLAS threads keep polling the cores for a
-	// while (about 0.1 s) after a product.
+	// another backend: idle OpenBLAS threads keep polling the cores (with
+	// sched_yield) for 2^28 cycles, about 70 ms, after a product.
 	openblasRest time.Duration
 }
 
@@ -86,7 +86,7 @@ type benchTime struct {
 }
 
 func newBenchCmd() *cobra.Command {
-	o := &benchOpts{openblasRest: 150 * time.Millisecond}
+	o := &benchOpts{openblasRest: 80 * time.Millisecond}
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Time the matrix backends: GEMM GFLOP/s, a training step and a grade epoch",
@@ -296,17 +296,19 @@ func gemmCases(quick bool) []gemmCase {
 }
 
 // benchGEMMs times every case for every backend and both dtypes. For each
-// case and dtype the backends take turns, one timed sample each, repeat
-// times; a sample repeats the product for at least minSample and counts the
-// mean. A case stops after budget, with at least one sample.
+// case and dtype the backends take turns (who goes first rotates), each
+// timing a warm-up and then repeat samples back to back, so all backends
+// see the machine within a second of each other. A sample repeats the
+// product for at least minSample and counts the mean; a backend stops
+// sampling a case after budget, with at least one sample.
 func benchGEMMs(ctx context.Context, sw *benchSwitcher, bes []tensor.Backend, quick bool, repeat int) ([]benchGEMM, error) {
-	minSample, budget := 2*time.Millisecond, time.Second
+	minSample, budget := 2*time.Millisecond, 500*time.Millisecond
 	if quick {
 		minSample, budget = 300*time.Microsecond, 100*time.Millisecond
 	}
 	var out []benchGEMM
-	for _, c := range gemmCases(quick) {
-		for _, dt := range []string{"float64", "float32"} {
+	for ci, c := range gemmCases(quick) {
+		for di, dt := range []string{"float64", "float32"} {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
@@ -317,21 +319,13 @@ func benchGEMMs(ctx context.Context, sw *benchSwitcher, bes []tensor.Backend, qu
 				run = gemmRunner[float32](c)
 			}
 			best := make([]time.Duration, len(bes))
-			spent := make([]time.Duration, len(bes))
-			for r := 0; r < repeat; r++ {
-				for i := range bes {
-					bi := (i + r) % len(bes) // rotate who goes first
-					if r > 0 && spent[bi] > budget {
-						continue
-					}
-					sw.use(bes[bi])
-					t0 := time.Now()
-					if r == 0 {
-						run() // warm-up
-					}
-					d := sampleMean(run, minSample)
-					spent[bi] += time.Since(t0)
-					if best[bi] == 0 || d < best[bi] {
+			for i := range bes {
+				bi := (i + 2*ci + di) % len(bes) // rotate who goes first
+				sw.use(bes[bi])
+				t0 := time.Now()
+				run() // warm-up
+				for r := 0; r < repeat && (r == 0 || time.Since(t0) < budget); r++ {
+					if d := sampleMean(run, minSample); best[bi] == 0 || d < best[bi] {
 						best[bi] = d
 					}
 				}
