@@ -81,8 +81,8 @@ about two minutes on 2 cores; raise --epochs for the papers' accuracy.`,
 	f := cmd.Flags()
 	o.addFlags(f)
 	f.StringVar(&out, "out", "", "also write mgdl/summary.json and sgdl/summary.json under this folder")
-	// The demo budget: 200 epochs per grade, lr decaying 1e-3 → 1e-4.
-	for name, v := range map[string]string{"epochs": "200", "lr-min": "1e-4"} {
+	// The demo budget: 400 epochs per grade, lr decaying 1e-3 → 1e-4.
+	for name, v := range map[string]string{"epochs": "400", "lr-min": "1e-4"} {
 		f.Lookup(name).DefValue = v
 		// Value.Set, not f.Set: the flag stays unchanged, so --config can set it.
 		if err := f.Lookup(name).Value.Set(v); err != nil {
