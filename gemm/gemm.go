@@ -4,6 +4,7 @@ package gemm
 
 import (
 	"fmt"
+	"github.com/mgdl/mgdl/internal/blasargs"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -479,27 +480,5 @@ func isDirect(m, n, k int) bool { return m == 1 || n == 1 || m*n*k < directFlops
 
 // check panics unless the arguments describe valid matrices.
 func check(tA, tB bool, m, n, k, la, lda, lb, ldb, lc, ldc int) {
-	if m < 0 || n < 0 || k < 0 {
-		panic(fmt.Sprintf("gemm: negative size m=%d n=%d k=%d", m, n, k))
-	}
-	ra, ca := m, k
-	if tA {
-		ra, ca = k, m
-	}
-	rb, cb := k, n
-	if tB {
-		rb, cb = n, k
-	}
-	checkMat("A", ra, ca, la, lda)
-	checkMat("B", rb, cb, lb, ldb)
-	checkMat("C", m, n, lc, ldc)
-}
-
-func checkMat(name string, r, c, l, ld int) {
-	if ld < max(1, c) {
-		panic(fmt.Sprintf("gemm: ld%s=%d < max(1, %d)", name, ld, c))
-	}
-	if r > 0 && c > 0 && l < (r-1)*ld+c {
-		panic(fmt.Sprintf("gemm: %s is %d×%d with stride %d but has %d elements", name, r, c, ld, l))
-	}
+	blasargs.Check("gemm", tA, tB, m, n, k, la, lda, lb, ldb, lc, ldc)
 }

@@ -5,6 +5,7 @@ package openblas
 import (
 	"errors"
 	"fmt"
+	"github.com/mgdl/mgdl/internal/blasargs"
 	"math"
 	"os"
 	"runtime"
@@ -284,24 +285,5 @@ func check(tA, tB bool, m, n, k, la, lda, lb, ldb, lc, ldc int) {
 			panic(fmt.Sprintf("openblas: size or stride %d exceeds the 32-bit CBLAS interface", v))
 		}
 	}
-	ra, ca := m, k
-	if tA {
-		ra, ca = k, m
-	}
-	rb, cb := k, n
-	if tB {
-		rb, cb = n, k
-	}
-	checkMat("A", ra, ca, la, lda)
-	checkMat("B", rb, cb, lb, ldb)
-	checkMat("C", m, n, lc, ldc)
-}
-
-func checkMat(name string, r, c, l, ld int) {
-	if ld < max(1, c) {
-		panic(fmt.Sprintf("openblas: ld%s=%d < max(1, %d)", name, ld, c))
-	}
-	if r > 0 && c > 0 && l < (r-1)*ld+c {
-		panic(fmt.Sprintf("openblas: %s is %d×%d with stride %d but has %d elements", name, r, c, ld, l))
-	}
+	blasargs.Check("openblas", tA, tB, m, n, k, la, lda, lb, ldb, lc, ldc)
 }
