@@ -66,8 +66,9 @@ func SoftmaxCrossEntropy[T tensor.Float](prob, y, grad *tensor.Dense[T]) float64
 	return s / float64(m)
 }
 
-// softmaxRows replaces every row of z by its softmax (max-shifted).
-func softmaxRows[T tensor.Float](z *tensor.Dense[T]) {
+// SoftmaxRows replaces every row of z by its softmax (max-shifted), as
+// Forward does for an MLP with Softmax set.
+func SoftmaxRows[T tensor.Float](z *tensor.Dense[T]) {
 	cols := z.Cols
 	d := z.Raw()
 	for r := 0; r < len(d); r += cols {

@@ -234,7 +234,7 @@ func (n *MLP[T]) Forward(x *tensor.Dense[T]) *tensor.Dense[T] {
 		if i == last {
 			addBias(z, L.B)
 			if n.Softmax {
-				softmaxRows(z)
+				SoftmaxRows(z)
 			}
 		} else {
 			biasAct(n.Act, z, h, L.B, n.keepZ())

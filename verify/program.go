@@ -312,33 +312,11 @@ func (p *Program[T]) Walk(x *tensor.Dense[T], visit func(l, i0 int, g *tensor.De
 			}
 			q.release(outs)
 			if gp.softmax {
-				softmaxRows(g.Raw(), p.out)
+				nn.SoftmaxRows(&g)
 			}
 			visit(l, i0, &g)
 		}
 		q.release(src)
-	}
-}
-
-// softmaxRows replaces every row (cols values) of d by its softmax, as
-// nn.MLP does for a Softmax grade.
-func softmaxRows[T tensor.Float](d []T, cols int) {
-	for r := 0; r < len(d); r += cols {
-		row := d[r : r+cols]
-		mx := row[0]
-		for _, v := range row {
-			mx = max(mx, v)
-		}
-		var sum float64
-		for j, v := range row {
-			e := math.Exp(float64(v - mx))
-			row[j] = T(e)
-			sum += e
-		}
-		inv := T(1 / sum)
-		for j := range row {
-			row[j] *= inv
-		}
 	}
 }
 
