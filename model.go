@@ -7,8 +7,9 @@ import (
 	"github.com/mgdl/mgdl/tensor"
 )
 
-// predictChunk bounds the rows pushed through a network at once when
-// predicting, so that the workspace stays small for large inputs.
+// predictChunk bounds the rows the trainer pushes through a network at once
+// (validation losses, advancing the cached features, the refit), so that a
+// network's workspace stays small for large splits.
 const predictChunk = 4096
 
 // walkChunk is the row block of Predict and its kin, which run one grade at
