@@ -1,8 +1,6 @@
 package main
 
 import (
-	"os"
-
 	"github.com/mgdl/mgdl/tensor"
 	"github.com/spf13/cobra"
 )
@@ -22,14 +20,11 @@ func (b *backendOpts) addFlags(root *cobra.Command) {
 // use selects the backend before any command runs. A backend that cannot be
 // loaded is an error naming why (exit code 1).
 func (b *backendOpts) use() error {
-	name := b.name
-	if name == "" {
-		name = os.Getenv(tensor.BackendEnv)
+	use := func() (tensor.Backend, error) { return tensor.UseBackend(b.name) }
+	if b.name == "" {
+		use = tensor.BackendFromEnv // $MGDL_BACKEND, else "go"
 	}
-	if name == "" {
-		name = "go"
-	}
-	be, err := tensor.UseBackend(name)
+	be, err := use()
 	if err != nil {
 		return err
 	}
