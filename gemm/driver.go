@@ -2,6 +2,8 @@
 
 package gemm
 
+import "github.com/mgdl/mgdl/internal/blasargs"
+
 // workspace holds one worker's packing buffers. They are grown to the
 // blocking sizes of the kernel on first use and then reused.
 type workspace[T Float] struct {
@@ -217,24 +219,6 @@ func blockA[T Float](kr *kernel[T], buf []T, tA bool, a []T, lda, i0, p0, mb, kb
 	}
 }
 
-// scale sets the m×n matrix C to beta·C (to 0 when beta is 0, even if C held
-// NaN).
-func scale[T Float](m, n int, beta T, c []T, ldc int) {
-	if beta == 1 {
-		return
-	}
-	for i := range m {
-		row := c[i*ldc : i*ldc+n]
-		if beta == 0 {
-			clear(row)
-			continue
-		}
-		for j := range row {
-			row[j] *= beta
-		}
-	}
-}
-
 // dot returns Σ x[i·incx]·y[i·incy], i < n: with vector code when both
 // strides are 1, else with four partial sums.
 func dot[T Float](n int, x []T, incx int, y []T, incy int) T {
@@ -320,7 +304,7 @@ func direct[T Float](tA, tB bool, i0, i1, n, k int, alpha T, a []T, lda int, b [
 		// Row i of C += alpha·op(A)(i, p)·(row p of B).
 		for i := i0; i < i1; i++ {
 			cr := c[i*ldc : i*ldc+n]
-			scale(1, n, beta, cr, n)
+			blasargs.Scale(1, n, beta, cr, n)
 			for p := range k {
 				var av T
 				if tA {

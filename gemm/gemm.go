@@ -411,11 +411,7 @@ func run[T Float](b *Backend, kr *kernel[T], p *params[T], pb *[]T) {
 // Dgemm panics on negative sizes, too small strides or too short slices.
 func (b *Backend) Dgemm(tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, bm []float64, ldb int, beta float64, c []float64, ldc int) {
 	check(tA, tB, m, n, k, len(a), lda, len(bm), ldb, len(c), ldc)
-	if m == 0 || n == 0 {
-		return
-	}
-	if k == 0 || alpha == 0 {
-		scale(m, n, beta, c, ldc)
+	if blasargs.Trivial(m, n, k, alpha, beta, c, ldc) {
 		return
 	}
 	kd, _ := b.kernels()
@@ -433,11 +429,7 @@ func (b *Backend) Dgemm(tA, tB bool, m, n, k int, alpha float64, a []float64, ld
 // Sgemm is Dgemm for float32.
 func (b *Backend) Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, bm []float32, ldb int, beta float32, c []float32, ldc int) {
 	check(tA, tB, m, n, k, len(a), lda, len(bm), ldb, len(c), ldc)
-	if m == 0 || n == 0 {
-		return
-	}
-	if k == 0 || alpha == 0 {
-		scale(m, n, beta, c, ldc)
+	if blasargs.Trivial(m, n, k, alpha, beta, c, ldc) {
 		return
 	}
 	_, ks := b.kernels()

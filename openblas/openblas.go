@@ -187,11 +187,7 @@ func trans(t bool) int32 {
 // sizes beyond the 32-bit CBLAS interface.
 func (b *Backend) Dgemm(tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, bm []float64, ldb int, beta float64, c []float64, ldc int) {
 	check(tA, tB, m, n, k, len(a), lda, len(bm), ldb, len(c), ldc)
-	if m == 0 || n == 0 {
-		return
-	}
-	if k == 0 || alpha == 0 {
-		scale(m, n, beta, c, ldc)
+	if blasargs.Trivial(m, n, k, alpha, beta, c, ldc) {
 		return
 	}
 	if b.fdgemm != 0 {
@@ -210,11 +206,7 @@ func (b *Backend) Dgemm(tA, tB bool, m, n, k int, alpha float64, a []float64, ld
 // Sgemm is Dgemm for float32.
 func (b *Backend) Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, bm []float32, ldb int, beta float32, c []float32, ldc int) {
 	check(tA, tB, m, n, k, len(a), lda, len(bm), ldb, len(c), ldc)
-	if m == 0 || n == 0 {
-		return
-	}
-	if k == 0 || alpha == 0 {
-		scale(m, n, beta, c, ldc)
+	if blasargs.Trivial(m, n, k, alpha, beta, c, ldc) {
 		return
 	}
 	if b.fsgemm != 0 {
@@ -257,22 +249,6 @@ func (f *fargs) set(tA, tB bool, m, n, k, lda, ldb, ldc int) {
 }
 
 var argPool = sync.Pool{New: func() any { return new(fargs) }}
-
-func scale[T float32 | float64](m, n int, beta T, c []T, ldc int) {
-	if beta == 1 {
-		return
-	}
-	for i := range m {
-		row := c[i*ldc : i*ldc+n]
-		if beta == 0 {
-			clear(row)
-			continue
-		}
-		for j := range row {
-			row[j] *= beta
-		}
-	}
-}
 
 // check panics unless the arguments describe valid matrices that the
 // 32-bit interface can address.

@@ -34,3 +34,21 @@ func TestCheck(t *testing.T) {
 		})
 	}
 }
+
+func TestTrivial(t *testing.T) {
+	nan := func() float64 { var z float64; return z / z }()
+	c := []float64{nan, 2, 9, 3, 4, 9} // 2×2 block, stride 3
+	if !Trivial(2, 2, 0, 1.0, 0, c, 3) || c[0] != 0 || c[1] != 0 || c[3] != 0 || c[4] != 0 || c[2] != 9 {
+		t.Fatalf("k = 0, beta = 0: %v", c)
+	}
+	c = []float64{1, 2, 9, 3, 4, 9}
+	if !Trivial(2, 2, 5, 0.0, 2, c, 3) || c[0] != 2 || c[4] != 8 || c[5] != 9 {
+		t.Fatalf("alpha = 0, beta = 2: %v", c)
+	}
+	if !Trivial(0, 2, 5, 1.0, 2, c, 3) || c[0] != 2 {
+		t.Fatal("m = 0 touched C")
+	}
+	if Trivial(2, 2, 5, 1.0, 2, c, 3) {
+		t.Fatal("a real product was called trivial")
+	}
+}
