@@ -1,6 +1,6 @@
-// Package blasargs checks the arguments of a row-major gemm call and does the
-// calls that need no product, for the
-// matrix-multiply backends (gemm, openblas), which cannot import tensor.
+// Package blasargs checks the arguments of a row-major gemm call and does
+// the calls that need no product, for the matrix-multiply backends (gemm,
+// openblas), which cannot import tensor.
 package blasargs
 
 import "fmt"
