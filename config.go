@@ -2,8 +2,6 @@ package mgdl
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/mgdl/mgdl/nn"
 	"github.com/mgdl/mgdl/optim"
@@ -278,23 +276,4 @@ func Uniform(widths [][]int, tmpl GradeSpec, seed uint64) Config {
 		c.Grades = append(c.Grades, g)
 	}
 	return c
-}
-
-// FormatWidths writes a grade's widths compactly, repeated hidden widths
-// collapsed: [1,256,256,256,256,1] becomes [1,256×4,1].
-func FormatWidths(w []int) string {
-	var parts []string
-	for i := 0; i < len(w); {
-		j := i
-		for j+1 < len(w) && w[j+1] == w[i] && i > 0 && j+1 < len(w)-1 {
-			j++
-		}
-		if j > i {
-			parts = append(parts, fmt.Sprintf("%d×%d", w[i], j-i+1))
-		} else {
-			parts = append(parts, strconv.Itoa(w[i]))
-		}
-		i = j + 1
-	}
-	return "[" + strings.Join(parts, ",") + "]"
 }

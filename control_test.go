@@ -10,6 +10,7 @@ import (
 
 	"github.com/mgdl/mgdl/data"
 	"github.com/mgdl/mgdl/metrics"
+	"github.com/mgdl/mgdl/model"
 	"github.com/mgdl/mgdl/optim"
 	"github.com/mgdl/mgdl/tensor"
 )
@@ -129,7 +130,7 @@ func TestRefitNeverRaisesTrainingError(t *testing.T) {
 	tr, _ := NewTrainer(bad, s)
 	var sse []float64
 	sse = append(sse, metrics.Energy(tr.Residual().Raw()))
-	tr.OnGrade = func(m *Model[float64], r GradeResult) error {
+	tr.OnGrade = func(m *model.Model[float64], r GradeResult) error {
 		sse = append(sse, metrics.Energy(tr.Residual().Raw()))
 		return nil
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/mgdl/mgdl"
 	"github.com/mgdl/mgdl/data"
+	"github.com/mgdl/mgdl/model"
 	"github.com/mgdl/mgdl/optim"
 )
 
@@ -16,15 +17,15 @@ func ExampleTrain() {
 	splits := data.Generate[float64](ex, 1)
 	cfg := mgdl.Uniform([][]int{{1, 32, 32, 1}, {32, 32, 32, 1}},
 		mgdl.GradeSpec{Epochs: 5, BatchSize: 256, LR: optim.Constant(1e-3)}, 7)
-	model, results, err := mgdl.Train(context.Background(), cfg, splits, nil)
+	m, results, err := mgdl.Train(context.Background(), cfg, splits, nil)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	for _, r := range results {
-		fmt.Printf("grade %d %v: %d epochs, RSE below 1.1: %v\n", r.Grade, mgdl.FormatWidths(r.Widths), r.Epochs, r.TrainRSE < 1.1)
+		fmt.Printf("grade %d %v: %d epochs, RSE below 1.1: %v\n", r.Grade, model.FormatWidths(r.Widths), r.Epochs, r.TrainRSE < 1.1)
 	}
-	staged := model.StagedPredict(splits.Test.X)
+	staged := m.StagedPredict(splits.Test.X)
 	fmt.Println(len(staged), staged[1].Rows, staged[1].Cols)
 	// Output:
 	// grade 1 [1,32×2,1]: 5 epochs, RSE below 1.1: true
@@ -37,6 +38,6 @@ func ExampleConfig_SGDL() {
 	cfg := mgdl.Uniform([][]int{{1, 256, 256, 1}, {256, 256, 256, 1}, {256, 256, 256, 1}, {256, 256, 256, 1}},
 		mgdl.GradeSpec{Epochs: 300, BatchSize: 256, LR: optim.Constant(1e-4)}, 1)
 	s := cfg.SGDL(300)
-	fmt.Println(mgdl.FormatWidths(s.Grades[0].Widths), s.Grades[0].Epochs)
+	fmt.Println(model.FormatWidths(s.Grades[0].Widths), s.Grades[0].Epochs)
 	// Output: [1,256×8,1] 300
 }

@@ -3,12 +3,13 @@ package mgdl
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
+
+	"github.com/mgdl/mgdl/internal/atomicfile"
+	"github.com/mgdl/mgdl/internal/buildinfo"
 )
 
 // Version is the library version recorded in summaries and models.
-const Version = "0.1.0"
+const Version = buildinfo.Version
 
 // Summary records a training run: what was run, on what, and the per-grade
 // results. It is written as summary.json by the command-line program.
@@ -41,41 +42,5 @@ func (s *Summary) WriteJSON(path string) error {
 	if err != nil {
 		return fmt.Errorf("encoding summary: %w", err)
 	}
-	return WriteFileAtomic(path, append(b, '\n'))
-}
-
-// WriteFileAtomic writes b to path so that a crash at any moment leaves
-// either the old file or the new one: it writes a temporary file in the same
-// folder, syncs it, renames it over path and syncs the folder.
-func WriteFileAtomic(path string, b []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("cannot write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // no-op after a successful rename
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("syncing %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("closing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("replacing %s: %w", path, err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
+	return atomicfile.Write(path, append(b, '\n'))
 }

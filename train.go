@@ -11,6 +11,7 @@ import (
 
 	"github.com/mgdl/mgdl/data"
 	"github.com/mgdl/mgdl/metrics"
+	"github.com/mgdl/mgdl/model"
 	"github.com/mgdl/mgdl/nn"
 	"github.com/mgdl/mgdl/optim"
 	"github.com/mgdl/mgdl/tensor"
@@ -19,6 +20,11 @@ import (
 // ErrDiverged is wrapped by the error Train returns when a grade's loss
 // becomes NaN or infinite or explodes (see explodeFactor).
 var ErrDiverged = errors.New("training diverged")
+
+// predictChunk bounds the rows the trainer pushes through a network at once
+// (validation losses, advancing the cached features, the refit), so that a
+// network's workspace stays small for large splits.
+const predictChunk = 4096
 
 // explodeFactor: a grade diverges when its epoch loss exceeds this multiple
 // of the loss it started from.
@@ -82,15 +88,15 @@ type GradeResult struct {
 // usable; build one with NewTrainer.
 type Trainer[T tensor.Float] struct {
 	cfg    Config
-	splits []*cached[T] // train, validation, test (nil when empty)
-	model  *Model[T]
+	splits []*cached[T]    // train, validation, test (nil when empty)
+	kept   *model.Model[T] // the grades kept so far
 	// Progress, if set, receives an Event every epoch and at the end of every
 	// grade. It runs on the training goroutine; keep it cheap.
 	Progress func(Event)
 	// OnGrade, if set, is called after every kept grade with the model so
 	// far (e.g. to write a checkpoint). An error stops the run; the grade
 	// stays in the model.
-	OnGrade func(m *Model[T], r GradeResult) error
+	OnGrade func(m *model.Model[T], r GradeResult) error
 }
 
 // cached holds one split's frozen features and residual.
@@ -141,7 +147,7 @@ func NewTrainer[T tensor.Float](cfg Config, s data.Splits[T]) (*Trainer[T], erro
 			}
 		}
 	}
-	t := &Trainer[T]{cfg: cfg, model: &Model[T]{}}
+	t := &Trainer[T]{cfg: cfg, kept: &model.Model[T]{}}
 	for _, p := range []struct {
 		name string
 		d    data.Dataset[T]
@@ -160,7 +166,7 @@ func NewTrainer[T tensor.Float](cfg Config, s data.Splits[T]) (*Trainer[T], erro
 }
 
 // Model returns the model of the grades kept so far.
-func (t *Trainer[T]) Model() *Model[T] { return t.model }
+func (t *Trainer[T]) Model() *model.Model[T] { return t.kept }
 
 // Residual returns the cached training residual e_l = y - Σ g (n×k) after
 // the grades kept so far. It is owned by the trainer.
@@ -175,9 +181,9 @@ func (t *Trainer[T]) Features() *tensor.Dense[T] { return t.splits[0].F }
 // grade draws from its own seeded stream, a restored run ends with the same
 // model as an uninterrupted one. m's grades must match the config's widths
 // and activations; Restore must be called before Run.
-func (t *Trainer[T]) Restore(m *Model[T]) error {
-	if len(t.model.Grades) != 0 {
-		return fmt.Errorf("restore: the trainer has already trained %d grades", len(t.model.Grades))
+func (t *Trainer[T]) Restore(m *model.Model[T]) error {
+	if len(t.kept.Grades) != 0 {
+		return fmt.Errorf("restore: the trainer has already trained %d grades", len(t.kept.Grades))
 	}
 	if len(m.Grades) > t.cfg.MaxGrades() {
 		return fmt.Errorf("restore: the model has %d grades but the config at most %d", len(m.Grades), t.cfg.MaxGrades())
@@ -194,13 +200,13 @@ func (t *Trainer[T]) Restore(m *Model[T]) error {
 	for _, g := range m.Grades {
 		t.commit(t.candidate(g))
 		g.ReleaseWorkspace()
-		t.model.Grades = append(t.model.Grades, g)
+		t.kept.Grades = append(t.kept.Grades, g)
 	}
 	return nil
 }
 
 // Train runs all grades of cfg on s: see Trainer.Run.
-func Train[T tensor.Float](ctx context.Context, cfg Config, s data.Splits[T], progress func(Event)) (*Model[T], []GradeResult, error) {
+func Train[T tensor.Float](ctx context.Context, cfg Config, s data.Splits[T], progress func(Event)) (*model.Model[T], []GradeResult, error) {
 	t, err := NewTrainer(cfg, s)
 	if err != nil {
 		return nil, nil, err
@@ -218,7 +224,7 @@ func Train[T tensor.Float](ctx context.Context, cfg Config, s data.Splits[T], pr
 // first.
 func (t *Trainer[T]) Run(ctx context.Context) ([]GradeResult, error) {
 	var out []GradeResult
-	for l := len(t.model.Grades); ; l++ {
+	for l := len(t.kept.Grades); ; l++ {
 		spec, ok := t.cfg.spec(l)
 		if !ok {
 			return out, nil
@@ -249,11 +255,11 @@ func (t *Trainer[T]) Run(ctx context.Context) ([]GradeResult, error) {
 		}
 		t.commit(cand)
 		net.ReleaseWorkspace()
-		t.model.Grades = append(t.model.Grades, net)
+		t.kept.Grades = append(t.kept.Grades, net)
 		out = append(out, r)
 		t.emitDone(l, spec, &r)
 		if t.OnGrade != nil {
-			if err := t.OnGrade(t.model, r); err != nil {
+			if err := t.OnGrade(t.kept, r); err != nil {
 				return out, fmt.Errorf("after grade %d: %w", l+1, err)
 			}
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mgdl/mgdl/data"
 	"github.com/mgdl/mgdl/metrics"
+	"github.com/mgdl/mgdl/model"
 	"github.com/mgdl/mgdl/nn"
 	"github.com/mgdl/mgdl/optim"
 	"github.com/mgdl/mgdl/tensor"
@@ -214,7 +215,7 @@ func TestRestoreContinuesExactly(t *testing.T) {
 		t.Fatal(err)
 	}
 	var seen []int
-	tr.OnGrade = func(m *Model[float64], r GradeResult) error { seen = append(seen, r.Grade); return nil }
+	tr.OnGrade = func(m *model.Model[float64], r GradeResult) error { seen = append(seen, r.Grade); return nil }
 	res, err := tr.Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -244,8 +245,8 @@ func TestFormatWidths(t *testing.T) {
 		{[]int{1, 1}, "[1,1]"},
 		{[]int{4, 4, 4}, "[4,4,4]"},
 	} {
-		if got := FormatWidths(c.w); got != c.want {
-			t.Errorf("FormatWidths(%v) = %s, want %s", c.w, got, c.want)
+		if got := model.FormatWidths(c.w); got != c.want {
+			t.Errorf("model.FormatWidths(%v) = %s, want %s", c.w, got, c.want)
 		}
 	}
 }

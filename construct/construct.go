@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/mgdl/mgdl"
+	"github.com/mgdl/mgdl/model"
 	"github.com/mgdl/mgdl/nn"
 	"github.com/mgdl/mgdl/tensor"
 )
@@ -191,7 +191,7 @@ type Result struct {
 	// Model is the scheme as an ordinary MGDL model. A construction that
 	// needed no hat (f ≡ 0 on the points) gets one grade with zero output,
 	// so that the model can still be evaluated.
-	Model *mgdl.Model[float64]
+	Model *model.Model[float64]
 	// Options are the options used, with the box filled in.
 	Options Options
 	// Sup0 and RMS0 are the norms of the target on the points.
@@ -351,7 +351,7 @@ func (r *Result) finish(b *builder, e []float64) {
 	if len(b.grades) == 0 {
 		b.addZeroGrade()
 	}
-	r.Model = &mgdl.Model[float64]{Grades: b.grades}
+	r.Model = &model.Model[float64]{Grades: b.grades}
 }
 
 // BoundingBox returns the smallest box holding the rows of x (n×d); a side

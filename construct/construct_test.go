@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mgdl/mgdl/model"
 	"github.com/mgdl/mgdl/tensor"
 	"github.com/mgdl/mgdl/verify"
 )
@@ -84,7 +85,7 @@ func TestReferenceTable(t *testing.T) {
 		// (construction_check.py reports ~1e-15), and verify's Program
 		// agrees with Model.Predict.
 		p := r.Model.Predict(x)
-		q := verify.Compile(r.Model).Predict(x)
+		q := model.Compile(r.Model).Predict(x)
 		var worst, worstQ float64
 		for i := range y {
 			worst = max(worst, math.Abs(y[i]-p.Data[i]-r.Residual[i]))
@@ -436,7 +437,7 @@ func BenchmarkPredictConstructed(b *testing.B) {
 			r.Model.Predict(xe)
 		}
 	})
-	p := verify.Compile(r.Model)
+	p := model.Compile(r.Model)
 	b.Run("Program.Predict/random", func(b *testing.B) {
 		for b.Loop() {
 			p.Predict(xe)

@@ -20,7 +20,7 @@
 //	VariantB  one hidden layer per grade (d trivial feature grades per hat)
 //	VariantC  one level per grade: width d+6, (d+1)·(hats) hidden layers
 //
-// The result is an ordinary mgdl.Model[float64]: predict, staged predictions,
+// The result is an ordinary model.Model[float64]: predict, staged predictions,
 // save/load and plots work unchanged. The guarantees hold exactly (up to
 // round-off) at the points the coefficients were computed on; between them
 // they hold up to the modulus of continuity of the target (package verify

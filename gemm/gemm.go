@@ -4,11 +4,12 @@ package gemm
 
 import (
 	"fmt"
-	"github.com/mgdl/mgdl/internal/blasargs"
 	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/mgdl/mgdl/internal/blasargs"
 )
 
 // Thresholds of the work split.

@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/mgdl/mgdl"
 	"github.com/mgdl/mgdl/construct"
+	"github.com/mgdl/mgdl/model"
 	"github.com/mgdl/mgdl/modelfile"
 	"github.com/mgdl/mgdl/nn"
 	"github.com/mgdl/mgdl/tensor"
@@ -33,7 +33,7 @@ func TestRoundTripConstructed(t *testing.T) {
 	}
 	fresh := construct.RandomPoints(box, 500, 3)
 	t.Run("float64", func(t *testing.T) { roundTrip(t, res.Model, fresh) })
-	m32 := &mgdl.Model[float32]{}
+	m32 := &model.Model[float32]{}
 	for _, g := range res.Model.Grades {
 		c := nnConvert(g)
 		m32.Grades = append(m32.Grades, c)
@@ -41,7 +41,7 @@ func TestRoundTripConstructed(t *testing.T) {
 	t.Run("float32", func(t *testing.T) { roundTrip(t, m32, tensor.Convert[float32](fresh)) })
 }
 
-func roundTrip[T tensor.Float](t *testing.T, m *mgdl.Model[T], x *tensor.Dense[T]) {
+func roundTrip[T tensor.Float](t *testing.T, m *model.Model[T], x *tensor.Dense[T]) {
 	path := filepath.Join(t.TempDir(), "model.safetensors")
 	if err := modelfile.WriteFile(path, m, modelfile.Meta{Method: "constructed"}); err != nil {
 		t.Fatal(err)
@@ -50,7 +50,7 @@ func roundTrip[T tensor.Float](t *testing.T, m *mgdl.Model[T], x *tensor.Dense[T
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.Meta.Method != "constructed" || f.Meta.DType != mgdl.DType[T]() {
+	if f.Meta.Method != "constructed" || f.Meta.DType != tensor.DType[T]() {
 		t.Fatalf("meta %+v", f.Meta)
 	}
 	back := modelfile.Model[T](f)

@@ -5,14 +5,14 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/mgdl/mgdl"
+	"github.com/mgdl/mgdl/model"
 	"github.com/mgdl/mgdl/modelfile"
 	"github.com/mgdl/mgdl/nn"
 )
 
 // Example writes a two-grade model and reads it back.
 func Example() {
-	m := &mgdl.Model[float64]{Grades: []*nn.MLP[float64]{
+	m := &model.Model[float64]{Grades: []*nn.MLP[float64]{
 		nn.NewMLP[float64]([]int{2, 4, 1}, nn.ReLU), // grade 1: 2 inputs, 4 hidden, 1 output
 		nn.NewMLP[float64]([]int{4, 3, 1}, nn.ReLU), // grade 2 reads grade 1's 4 features
 	}}

@@ -14,8 +14,10 @@ import (
 	"sort"
 	"strconv"
 
-	"github.com/mgdl/mgdl"
 	"github.com/mgdl/mgdl/data"
+	"github.com/mgdl/mgdl/internal/atomicfile"
+	"github.com/mgdl/mgdl/internal/buildinfo"
+	"github.com/mgdl/mgdl/model"
 	"github.com/mgdl/mgdl/nn"
 	"github.com/mgdl/mgdl/tensor"
 )
@@ -98,17 +100,17 @@ type Meta struct {
 // dtype.
 type File struct {
 	Meta Meta
-	m64  *mgdl.Model[float64]
-	m32  *mgdl.Model[float32]
+	m64  *model.Model[float64]
+	m32  *model.Model[float32]
 }
 
 // Model returns f's model with element type T, converting (a new copy) if
 // the file holds the other dtype.
-func Model[T tensor.Float](f *File) *mgdl.Model[T] {
-	if m, ok := any(f.m64).(*mgdl.Model[T]); ok && f.m64 != nil {
+func Model[T tensor.Float](f *File) *model.Model[T] {
+	if m, ok := any(f.m64).(*model.Model[T]); ok && f.m64 != nil {
 		return m
 	}
-	if m, ok := any(f.m32).(*mgdl.Model[T]); ok && f.m32 != nil {
+	if m, ok := any(f.m32).(*model.Model[T]); ok && f.m32 != nil {
 		return m
 	}
 	if f.m64 != nil {
@@ -117,8 +119,8 @@ func Model[T tensor.Float](f *File) *mgdl.Model[T] {
 	return convert[T](f.m32)
 }
 
-func convert[U, T tensor.Float](m *mgdl.Model[T]) *mgdl.Model[U] {
-	out := &mgdl.Model[U]{}
+func convert[U, T tensor.Float](m *model.Model[T]) *model.Model[U] {
+	out := &model.Model[U]{}
 	for _, g := range m.Grades {
 		c := nn.NewMLP[U](g.Widths, g.Act)
 		c.Softmax = g.Softmax
@@ -147,7 +149,7 @@ type tensorEntry struct {
 }
 
 func stDType[T tensor.Float]() (string, int) {
-	if mgdl.DType[T]() == "float32" {
+	if tensor.DType[T]() == "float32" {
 		return "F32", 4
 	}
 	return "F64", 8
@@ -155,7 +157,7 @@ func stDType[T tensor.Float]() (string, int) {
 
 // Encode returns m as a model file with metadata meta. It panics if m has
 // no grades or its grades do not chain (programmer errors).
-func Encode[T tensor.Float](m *mgdl.Model[T], meta Meta) []byte {
+func Encode[T tensor.Float](m *model.Model[T], meta Meta) []byte {
 	if len(m.Grades) == 0 {
 		panic("modelfile: model has no grades")
 	}
@@ -164,8 +166,8 @@ func Encode[T tensor.Float](m *mgdl.Model[T], meta Meta) []byte {
 	}
 	meta.Format = Format
 	meta.FormatVersion = FormatVersion
-	meta.LibraryVersion = mgdl.Version
-	meta.DType = mgdl.DType[T]()
+	meta.LibraryVersion = buildinfo.Version
+	meta.DType = tensor.DType[T]()
 	meta.Grades = nil
 	for _, g := range m.Grades {
 		meta.Grades = append(meta.Grades, Grade{Widths: slices.Clone(g.Widths), Activation: g.Act, Softmax: g.Softmax})
@@ -217,8 +219,8 @@ func Encode[T tensor.Float](m *mgdl.Model[T], meta Meta) []byte {
 
 // WriteFile writes m with metadata meta to path atomically: a crash at any
 // moment leaves either the old file or the new one.
-func WriteFile[T tensor.Float](path string, m *mgdl.Model[T], meta Meta) error {
-	return mgdl.WriteFileAtomic(path, Encode(m, meta))
+func WriteFile[T tensor.Float](path string, m *model.Model[T], meta Meta) error {
+	return atomicfile.Write(path, Encode(m, meta))
 }
 
 // ReadFile reads and checks the model file at path. Errors name the path
@@ -286,7 +288,7 @@ func Decode(b []byte) (*File, error) {
 		return nil, fmt.Errorf("%w: metadata format is %q, want %q", ErrNotModel, ver.Format, Format)
 	}
 	if ver.FormatVersion > FormatVersion {
-		return nil, fmt.Errorf("%w: the file has format version %d, this mgdl (%s) reads up to %d; use a newer mgdl", ErrNewerVersion, ver.FormatVersion, mgdl.Version, FormatVersion)
+		return nil, fmt.Errorf("%w: the file has format version %d, this mgdl (%s) reads up to %d; use a newer mgdl", ErrNewerVersion, ver.FormatVersion, buildinfo.Version, FormatVersion)
 	}
 	if ver.FormatVersion < 1 {
 		return nil, fmt.Errorf("%w: format version %d is not valid", ErrCorrupt, ver.FormatVersion)
@@ -384,12 +386,12 @@ func actName(a nn.Activation) string {
 }
 
 // decodeModel builds the model from the tensor table, checking every entry.
-func decodeModel[T tensor.Float](meta Meta, header map[string]json.RawMessage, body []byte) (*mgdl.Model[T], error) {
+func decodeModel[T tensor.Float](meta Meta, header map[string]json.RawMessage, body []byte) (*model.Model[T], error) {
 	dt, size := stDType[T]()
 	type span struct{ a, b int64 }
 	var spans []span
 	seen := 0
-	m := &mgdl.Model[T]{}
+	m := &model.Model[T]{}
 	for g, arch := range meta.Grades {
 		net := nn.NewMLP[T](arch.Widths, arch.Activation)
 		net.Softmax = arch.Softmax

@@ -13,13 +13,14 @@ import (
 
 	"github.com/mgdl/mgdl"
 	"github.com/mgdl/mgdl/data"
+	"github.com/mgdl/mgdl/model"
 	"github.com/mgdl/mgdl/nn"
 	"github.com/mgdl/mgdl/optim"
 	"github.com/mgdl/mgdl/tensor"
 )
 
 // trained returns a small model trained for a few epochs on xu1.
-func trained[T tensor.Float](t *testing.T) *mgdl.Model[T] {
+func trained[T tensor.Float](t *testing.T) *model.Model[T] {
 	t.Helper()
 	ex, err := data.Lookup("xu1")
 	if err != nil {
@@ -38,10 +39,10 @@ func trained[T tensor.Float](t *testing.T) *mgdl.Model[T] {
 
 // constructed returns a hand-built model of the shape the constructive
 // scheme makes: float64 ReLU grades of small widths, exact weights.
-func constructed(t *testing.T) *mgdl.Model[float64] {
+func constructed(t *testing.T) *model.Model[float64] {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(9, 9))
-	m := &mgdl.Model[float64]{}
+	m := &model.Model[float64]{}
 	for _, w := range [][]int{{2, 6, 1}, {6, 6, 1}, {6, 4, 1}} {
 		g := nn.NewMLP[float64](w, nn.ReLU)
 		for i := range g.Params() {
@@ -73,7 +74,7 @@ func sameBits[T tensor.Float](t *testing.T, what string, a, b []T) {
 	}
 }
 
-func roundTrip[T tensor.Float](t *testing.T, m *mgdl.Model[T], meta Meta) *File {
+func roundTrip[T tensor.Float](t *testing.T, m *model.Model[T], meta Meta) *File {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "model.safetensors")
 	if err := WriteFile(path, m, meta); err != nil {
@@ -83,7 +84,7 @@ func roundTrip[T tensor.Float](t *testing.T, m *mgdl.Model[T], meta Meta) *File 
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.Meta.DType != mgdl.DType[T]() || f.Meta.FormatVersion != FormatVersion || f.Meta.Format != Format {
+	if f.Meta.DType != tensor.DType[T]() || f.Meta.FormatVersion != FormatVersion || f.Meta.Format != Format {
 		t.Fatalf("meta %+v", f.Meta)
 	}
 	got := Model[T](f)
@@ -282,7 +283,7 @@ func TestReadFileErrors(t *testing.T) {
 // FuzzDecode: no input makes Decode panic, and whatever decodes encodes
 // back to a file that decodes to the same parameters.
 func FuzzDecode(f *testing.F) {
-	m := &mgdl.Model[float64]{}
+	m := &model.Model[float64]{}
 	for _, w := range [][]int{{1, 3, 1}, {3, 2, 1}} {
 		g := nn.NewMLP[float64](w, nn.ReLU)
 		for i := range g.Params() {

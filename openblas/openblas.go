@@ -5,13 +5,14 @@ package openblas
 import (
 	"errors"
 	"fmt"
-	"github.com/mgdl/mgdl/internal/blasargs"
 	"math"
 	"os"
 	"runtime"
 	"strings"
 	"sync"
 	"unsafe"
+
+	"github.com/mgdl/mgdl/internal/blasargs"
 )
 
 // CBLAS enum values.

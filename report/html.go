@@ -15,6 +15,9 @@ import (
 	"time"
 
 	"github.com/mgdl/mgdl"
+	"github.com/mgdl/mgdl/internal/atomicfile"
+	"github.com/mgdl/mgdl/internal/buildinfo"
+	"github.com/mgdl/mgdl/model"
 )
 
 // HTMLFile is the report's file name.
@@ -97,7 +100,7 @@ func Write(dir string, runs []*Run, opts Options) (string, error) {
 			return "", fmt.Errorf("report: %w", err)
 		}
 	}
-	page := pageData{Title: opts.Title, Generated: opts.Now().UTC().Format("2006-01-02 15:04 UTC"), Version: mgdl.Version}
+	page := pageData{Title: opts.Title, Generated: opts.Now().UTC().Format("2006-01-02 15:04 UTC"), Version: buildinfo.Version}
 	for _, f := range figs {
 		png, err := f.PNG()
 		if err != nil {
@@ -114,7 +117,7 @@ func Write(dir string, runs []*Run, opts Options) (string, error) {
 				if b == nil {
 					continue
 				}
-				if err := mgdl.WriteFileAtomic(filepath.Join(dir, PlotsDir, f.Name+"."+ext), b); err != nil {
+				if err := atomicfile.Write(filepath.Join(dir, PlotsDir, f.Name+"."+ext), b); err != nil {
 					return "", err
 				}
 			}
@@ -149,7 +152,7 @@ func Write(dir string, runs []*Run, opts Options) (string, error) {
 		return "", fmt.Errorf("report: %w", err)
 	}
 	path := filepath.Join(dir, HTMLFile)
-	if err := mgdl.WriteFileAtomic(path, b.Bytes()); err != nil {
+	if err := atomicfile.Write(path, b.Bytes()); err != nil {
 		return "", err
 	}
 	return path, nil
@@ -274,7 +277,7 @@ func newPageRun(r *Run) pageRun {
 	}
 	for l, g := range s.Grades {
 		cum += g.Seconds
-		pg := pageGrade{Grade: g.Grade, Widths: mgdl.FormatWidths(g.Widths), Epochs: strconv.Itoa(g.Epochs),
+		pg := pageGrade{Grade: g.Grade, Widths: model.FormatWidths(g.Widths), Epochs: strconv.Itoa(g.Epochs),
 			Train: fmtG(g.TrainRSE), Val: fmtPtr(g.ValRSE), Test: fmtPtr(g.TestRSE),
 			Seconds: fmtSeconds(g.Seconds), Cumulative: fmtSeconds(cum), Rejected: g.Rejected}
 		if p.MaxSeconds > 0 {

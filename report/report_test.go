@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/mgdl/mgdl"
+	"github.com/mgdl/mgdl/model"
 	"github.com/mgdl/mgdl/nn"
 	"github.com/mgdl/mgdl/optim"
 	"github.com/mgdl/mgdl/tensor"
@@ -230,7 +231,7 @@ func TestSpectrumFindsTheFrequency(t *testing.T) {
 
 func TestNewStaged1D(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	m := &mgdl.Model[float64]{}
+	m := &model.Model[float64]{}
 	for _, w := range [][]int{{1, 8, 8, 1}, {8, 8, 1}} {
 		g := nn.NewMLP[float64](w, nn.Tanh)
 		g.Init(nn.Xavier, rng)

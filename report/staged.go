@@ -6,7 +6,8 @@ import (
 	"os"
 	"sort"
 
-	"github.com/mgdl/mgdl"
+	"github.com/mgdl/mgdl/internal/atomicfile"
+	"github.com/mgdl/mgdl/model"
 	"github.com/mgdl/mgdl/tensor"
 )
 
@@ -33,7 +34,7 @@ type Staged struct {
 // (x, y) (n×1 each), taken evenly from the rows sorted by x. It returns nil
 // when the data do not have one input and one output column or m has no
 // grades.
-func NewStaged1D[T tensor.Float](m *mgdl.Model[T], split string, x, y *tensor.Dense[T]) *Staged {
+func NewStaged1D[T tensor.Float](m *model.Model[T], split string, x, y *tensor.Dense[T]) *Staged {
 	if m == nil || len(m.Grades) == 0 || x == nil || y == nil || x.Cols != 1 || y.Cols != 1 || x.Rows == 0 {
 		return nil
 	}
@@ -87,7 +88,7 @@ func (s *Staged) WriteFile(path string) error {
 	if err != nil {
 		return fmt.Errorf("encoding staged predictions: %w", err)
 	}
-	return mgdl.WriteFileAtomic(path, append(b, '\n'))
+	return atomicfile.Write(path, append(b, '\n'))
 }
 
 // ReadStaged reads a Staged record written by WriteFile.

@@ -129,3 +129,12 @@ func Gather[T Float](dst, src *Dense[T], idx []int) {
 		copy(dst.Data[k*c:(k+1)*c], src.Data[i*c:(i+1)*c])
 	}
 }
+
+// DType returns the name of the element type T: "float64" or "float32".
+func DType[T Float]() string {
+	var z T
+	if _, ok := any(z).(float32); ok {
+		return "float32"
+	}
+	return "float64"
+}

@@ -7,7 +7,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/mgdl/mgdl"
+	"github.com/mgdl/mgdl/model"
 	"github.com/mgdl/mgdl/tensor"
 )
 
@@ -105,7 +105,7 @@ func (r *Report) StrictDecay() bool { return r.NotStrictL1 == 0 && r.NotStrictL2
 // or trained. Residuals are accumulated in float64 whatever T is. Shape
 // mismatches and non-finite targets are errors; a model with no grades
 // panics.
-func Check[T tensor.Float](m *mgdl.Model[T], x, y *tensor.Dense[T], opt Options) (*Report, error) {
+func Check[T tensor.Float](m *model.Model[T], x, y *tensor.Dense[T], opt Options) (*Report, error) {
 	if x.Cols != m.InDim() {
 		return nil, fmt.Errorf("verify: points have %d coordinates, the model reads %d", x.Cols, m.InDim())
 	}
@@ -136,7 +136,7 @@ func Check[T tensor.Float](m *mgdl.Model[T], x, y *tensor.Dense[T], opt Options)
 		rel := opt.RelTol
 		if rel == 0 {
 			rel = 1e-12
-			if mgdl.DType[T]() == "float32" {
+			if tensor.DType[T]() == "float32" {
 				rel = 1e-5
 			}
 		}
@@ -159,7 +159,7 @@ func Check[T tensor.Float](m *mgdl.Model[T], x, y *tensor.Dense[T], opt Options)
 		r.Initial.L2 += e[i] * e[i]
 		r.Initial.Linf = max(r.Initial.Linf, math.Abs(e[i]))
 	}
-	if isSmall(m) {
+	if m.Narrow() {
 		// Neighbouring rows let a Program skip the grades that are
 		// constant on a chunk; the statistics do not depend on the order.
 		x, y = spatialOrder(x, y)
@@ -170,7 +170,7 @@ func Check[T tensor.Float](m *mgdl.Model[T], x, y *tensor.Dense[T], opt Options)
 	// Norms of the current residual on the chunk being visited: a grade
 	// whose output is zero on the chunk only adds them.
 	cur, cs1, cs2, csInf := -1, 0.0, 0.0, 0.0
-	Walk(m, x, func(l, i0 int, g *tensor.Dense[T]) {
+	m.Walk(x, func(l, i0 int, g *tensor.Dense[T]) {
 		a := &accs[l]
 		es := e[i0*k : (i0+g.Rows)*k]
 		zero := true
@@ -277,7 +277,7 @@ func Check[T tensor.Float](m *mgdl.Model[T], x, y *tensor.Dense[T], opt Options)
 // order are close in space.
 func spatialOrder[T tensor.Float](x, y *tensor.Dense[T]) (*tensor.Dense[T], *tensor.Dense[T]) {
 	n, d := x.Rows, x.Cols
-	if d == 0 || n < 2*chunk {
+	if d == 0 || n < 2*model.ProgramChunk {
 		return x, y
 	}
 	bits := max(1, 60/min(d, 8))
@@ -382,3 +382,6 @@ func (r *Report) WriteTable(w io.Writer, title string, maxGrades int) error {
 	_, err := io.WriteString(w, b.String())
 	return err
 }
+
+// finite reports whether v is neither NaN nor infinite.
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

@@ -18,6 +18,8 @@ import (
 
 	"github.com/mgdl/mgdl"
 	"github.com/mgdl/mgdl/data"
+	"github.com/mgdl/mgdl/internal/atomicfile"
+	"github.com/mgdl/mgdl/model"
 	"github.com/mgdl/mgdl/modelfile"
 	"github.com/mgdl/mgdl/tensor"
 	"github.com/spf13/cobra"
@@ -118,8 +120,8 @@ func attachCheckpoints[T tensor.Float](o *trainOpts, tr *mgdl.Trainer[T], cfg mg
 		if err != nil {
 			return nil, fmt.Errorf("resume: %w", err)
 		}
-		if f.Meta.DType != mgdl.DType[T]() {
-			return nil, fmt.Errorf("resume: the checkpoint is %s but the run is %s", f.Meta.DType, mgdl.DType[T]())
+		if f.Meta.DType != tensor.DType[T]() {
+			return nil, fmt.Errorf("resume: the checkpoint is %s but the run is %s", f.Meta.DType, tensor.DType[T]())
 		}
 		if len(f.Meta.Metrics) > 0 {
 			if err := json.Unmarshal(f.Meta.Metrics, &ck.metrics); err != nil {
@@ -146,7 +148,7 @@ func attachCheckpoints[T tensor.Float](o *trainOpts, tr *mgdl.Trainer[T], cfg mg
 }
 
 // write is the trainer's OnGrade hook.
-func (ck *checkpointer[T]) write(m *mgdl.Model[T], r mgdl.GradeResult) error {
+func (ck *checkpointer[T]) write(m *model.Model[T], r mgdl.GradeResult) error {
 	rj, _ := json.Marshal(r)
 	ck.metrics = append(ck.metrics, rj)
 	ck.meta.Metrics, _ = json.Marshal(ck.metrics)
@@ -161,7 +163,7 @@ func (ck *checkpointer[T]) write(m *mgdl.Model[T], r mgdl.GradeResult) error {
 
 // writeReconstruction predicts every pixel of an image of shape s and
 // writes the image to path (PNG or JPEG by extension), atomically.
-func writeReconstruction[T tensor.Float](path string, m *mgdl.Model[T], s data.ImageShape, norm *data.Normalization) error {
+func writeReconstruction[T tensor.Float](path string, m *model.Model[T], s data.ImageShape, norm *data.Normalization) error {
 	x := data.Coords[T](s)
 	if norm != nil {
 		data.Apply(norm.Inputs, x)
@@ -181,7 +183,7 @@ func writeImage[T tensor.Float](path string, s data.ImageShape, y *tensor.Dense[
 	if err := data.EncodeImage(&buf, path, data.ToImage(s, y)); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	return mgdl.WriteFileAtomic(path, buf.b)
+	return atomicfile.Write(path, buf.b)
 }
 
 // bytesBuffer is a minimal io.Writer into memory.

@@ -15,9 +15,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mgdl/mgdl"
 	"github.com/mgdl/mgdl/construct"
 	"github.com/mgdl/mgdl/data"
+	"github.com/mgdl/mgdl/internal/atomicfile"
 	"github.com/mgdl/mgdl/modelfile"
 	"github.com/mgdl/mgdl/tensor"
 	"github.com/mgdl/mgdl/verify"
@@ -248,7 +248,7 @@ computed on (where the guarantees are exact) and on fresh points between them.`,
 			}
 			if rep != "" {
 				b, _ := json.MarshalIndent(r, "", "  ")
-				if err := mgdl.WriteFileAtomic(rep, append(b, '\n')); err != nil {
+				if err := atomicfile.Write(rep, append(b, '\n')); err != nil {
 					return err
 				}
 			}

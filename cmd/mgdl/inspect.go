@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/mgdl/mgdl"
+	"github.com/mgdl/mgdl/model"
 	"github.com/mgdl/mgdl/modelfile"
 	"github.com/spf13/cobra"
 )
@@ -98,7 +99,7 @@ func printModel(w io.Writer, path string, m modelfile.Meta) {
 		if g.Softmax {
 			act += "+softmax"
 		}
-		line := fmt.Sprintf("  %-6d %-22s %-9s %10d", l+1, mgdl.FormatWidths(g.Widths), act, p)
+		line := fmt.Sprintf("  %-6d %-22s %-9s %10d", l+1, model.FormatWidths(g.Widths), act, p)
 		if l < len(metrics) && metrics[l].Grade == l+1 { // training metrics (constructed models record others)
 			r := metrics[l]
 			line += fmt.Sprintf(" %7d %11.4g %11s %11s", r.Epochs, r.TrainRSE, opt(r.ValRSE), opt(r.TestRSE))

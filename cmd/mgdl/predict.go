@@ -8,11 +8,10 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/mgdl/mgdl"
 	"github.com/mgdl/mgdl/data"
+	"github.com/mgdl/mgdl/internal/atomicfile"
 	"github.com/mgdl/mgdl/modelfile"
 	"github.com/mgdl/mgdl/tensor"
-	"github.com/mgdl/mgdl/verify"
 	"github.com/spf13/cobra"
 )
 
@@ -128,7 +127,7 @@ func stagedOutputs[T tensor.Float](f *modelfile.File, x *tensor.Dense[float64]) 
 	if norm != nil {
 		data.Apply(norm.Inputs, xt)
 	}
-	outs := verify.StagedPredict(m, xt) // compiled for many narrow (constructed) grades
+	outs := m.StagedPredict(xt) // compiled for many narrow (constructed) grades
 	if norm != nil {
 		for _, o := range outs {
 			data.Invert(norm.Targets, o)
@@ -228,7 +227,7 @@ func predictTyped[T tensor.Float](cmd *cobra.Command, o *predictOpts, f *modelfi
 			return err
 		}
 	}
-	if err := mgdl.WriteFileAtomic(o.out, buf.Bytes()); err != nil {
+	if err := atomicfile.Write(o.out, buf.Bytes()); err != nil {
 		return err
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (%d rows)\n", o.out, final.Rows)

@@ -15,6 +15,8 @@ import (
 
 	"github.com/mgdl/mgdl"
 	"github.com/mgdl/mgdl/data"
+	"github.com/mgdl/mgdl/internal/atomicfile"
+	"github.com/mgdl/mgdl/model"
 	"github.com/mgdl/mgdl/report"
 	"github.com/mgdl/mgdl/tensor"
 )
@@ -395,7 +397,7 @@ func (r *runRecorder) event(e mgdl.Event) {
 // finish closes the display and the log and writes staged.json for models
 // with one input and one output. Failures here do not fail the run: they
 // are printed as warnings.
-func finishRecording[T tensor.Float](r *runRecorder, m *mgdl.Model[T], s data.Splits[T], runErr error) {
+func finishRecording[T tensor.Float](r *runRecorder, m *model.Model[T], s data.Splits[T], runErr error) {
 	r.prog.close()
 	warn := func(err error) { fmt.Fprintln(os.Stderr, "mgdl: warning:", err) }
 	if err := r.log.close(runErr); err != nil {
@@ -419,7 +421,7 @@ func finishRecording[T tensor.Float](r *runRecorder, m *mgdl.Model[T], s data.Sp
 // writeStagedImages writes, for an image-regression run, the target image
 // and the image the model gives after each grade into dir/images (see
 // report.ImagesDir): target.png, grade1.png, grade2.png, …
-func writeStagedImages[T tensor.Float](dir string, m *mgdl.Model[T], so *sourceOpts) error {
+func writeStagedImages[T tensor.Float](dir string, m *model.Model[T], so *sourceOpts) error {
 	src := so.loaded
 	shape := *src.image
 	in, tg, err := so.norm()
@@ -440,7 +442,7 @@ func writeStagedImages[T tensor.Float](dir string, m *mgdl.Model[T], so *sourceO
 		if err := png.Encode(&b, im); err != nil {
 			return err
 		}
-		return mgdl.WriteFileAtomic(filepath.Join(out, name), b.Bytes())
+		return atomicfile.Write(filepath.Join(out, name), b.Bytes())
 	}
 	if t := src.splits.Test.Y; t != nil && t.Rows == shape.Height*shape.Width { // the full image
 		if err := write("target.png", data.ToImage(shape, t)); err != nil {

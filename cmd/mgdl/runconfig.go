@@ -28,6 +28,7 @@ import (
 	"strings"
 
 	"github.com/mgdl/mgdl"
+	"github.com/mgdl/mgdl/internal/atomicfile"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
@@ -342,7 +343,7 @@ func writeRunConfig(cmd *cobra.Command, dir string, cfg mgdl.Config) error {
 	if err != nil {
 		return fmt.Errorf("encoding %s: %w", configFile, err)
 	}
-	return mgdl.WriteFileAtomic(filepath.Join(dir, configFile), b)
+	return atomicfile.Write(filepath.Join(dir, configFile), b)
 }
 
 // encodeSettings writes one setting per line, keys sorted, each value on

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mgdl/mgdl"
 	"github.com/mgdl/mgdl/data"
+	"github.com/mgdl/mgdl/model"
 	"github.com/mgdl/mgdl/nn"
 	"github.com/mgdl/mgdl/optim"
 	"github.com/mgdl/mgdl/tensor"
@@ -282,7 +283,7 @@ func runTyped[T tensor.Float](ctx context.Context, cfg mgdl.Config, ex data.Exam
 	res = append(restored, res...)
 	finishRecording(rec, tr.Model(), splits, runErr)
 	sum := &mgdl.Summary{
-		Method: o.method, DType: mgdl.DType[T](), Seed: cfg.Seed, Example: ex.Name,
+		Method: o.method, DType: tensor.DType[T](), Seed: cfg.Seed, Example: ex.Name,
 		Backend: tensor.CurrentBackend().Info(), Version: mgdl.Version, Config: cfg,
 		Grades: res, TotalSeconds: time.Since(start).Seconds(),
 	}
@@ -302,7 +303,7 @@ func printTable(w io.Writer, title string, s *mgdl.Summary) {
 	}
 	fmt.Fprintln(w)
 	for _, r := range s.Grades {
-		fmt.Fprintf(w, "  %-6d %-22s %7d %11.4g %11s %11s %9.2f", r.Grade, mgdl.FormatWidths(r.Widths), r.Epochs, r.TrainRSE, opt(r.ValRSE), opt(r.TestRSE), r.Seconds)
+		fmt.Fprintf(w, "  %-6d %-22s %7d %11.4g %11s %11s %9.2f", r.Grade, model.FormatWidths(r.Widths), r.Epochs, r.TrainRSE, opt(r.ValRSE), opt(r.TestRSE), r.Seconds)
 		if cls {
 			fmt.Fprintf(w, " %9s %9s", opt(r.ValAcc), opt(r.TestAcc))
 		}

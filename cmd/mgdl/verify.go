@@ -8,8 +8,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/mgdl/mgdl"
 	"github.com/mgdl/mgdl/data"
+	"github.com/mgdl/mgdl/internal/atomicfile"
+	"github.com/mgdl/mgdl/model"
 	"github.com/mgdl/mgdl/modelfile"
 	"github.com/mgdl/mgdl/tensor"
 	"github.com/mgdl/mgdl/verify"
@@ -107,7 +108,7 @@ test set). A model saved with standardisation is checked in its own
 			}{model, f.Meta.Method, reports}
 			if rep != "" {
 				b, _ := json.MarshalIndent(out, "", "  ")
-				if err := mgdl.WriteFileAtomic(rep, append(b, '\n')); err != nil {
+				if err := atomicfile.Write(rep, append(b, '\n')); err != nil {
 					return err
 				}
 			}
@@ -144,7 +145,7 @@ test set). A model saved with standardisation is checked in its own
 }
 
 // checkSet runs verify.Check on one point set, in the model's units.
-func checkSet(m *mgdl.Model[float64], norm *data.Normalization, s pointSet, opt verify.Options) (*verify.Report, error) {
+func checkSet(m *model.Model[float64], norm *data.Normalization, s pointSet, opt verify.Options) (*verify.Report, error) {
 	x := s.x
 	y := tensor.FromSlice(len(s.y), 1, append([]float64(nil), s.y...))
 	if m.OutDim() != 1 {

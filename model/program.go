@@ -1,18 +1,18 @@
-package verify
+package model
 
 import (
 	"fmt"
-	"math"
 
-	"github.com/mgdl/mgdl"
 	"github.com/mgdl/mgdl/nn"
 	"github.com/mgdl/mgdl/tensor"
 )
 
-// chunk is the number of rows a Program pushes through all grades at once.
-// Each channel of a chunk is one contiguous run of chunk values, so a layer
-// is a short list of axpy's over cache-resident columns.
-const chunk = 256
+// ProgramChunk is the number of rows a Program pushes through all grades at
+// once. Each channel of a chunk is one contiguous run of ProgramChunk
+// values, so a layer is a short list of axpy's over cache-resident columns.
+const ProgramChunk = 256
+
+const chunk = ProgramChunk
 
 // SmallWidth is the largest layer width for which Walk uses a Program
 // instead of the model's own (GEMM) forward pass.
@@ -59,13 +59,13 @@ type layerProg[T tensor.Float] struct {
 }
 
 // Compile returns m as a Program. It panics if m has no grades or its grades
-// do not chain (see mgdl.Model.CheckChain).
-func Compile[T tensor.Float](m *mgdl.Model[T]) *Program[T] {
+// do not chain (see Model.CheckChain).
+func Compile[T tensor.Float](m *Model[T]) *Program[T] {
 	if len(m.Grades) == 0 {
-		panic("verify: model has no grades")
+		panic("model: model has no grades")
 	}
 	if err := m.CheckChain(); err != nil {
-		panic("verify: " + err.Error())
+		panic("model: " + err.Error())
 	}
 	p := &Program[T]{in: m.InDim(), out: m.OutDim(), grades: make([]gradeProg[T], len(m.Grades))}
 	for l, g := range m.Grades {
@@ -262,7 +262,7 @@ func (l *layerProg[T]) apply(q *pool[T], src, dst []chanVal[T], c int, hidden bo
 // wrong width.
 func (p *Program[T]) Walk(x *tensor.Dense[T], visit func(l, i0 int, g *tensor.Dense[T])) {
 	if x.Cols != p.in {
-		panic(fmt.Sprintf("verify: input has %d columns, model expects %d", x.Cols, p.in))
+		panic(fmt.Sprintf("model: input has %d columns, model expects %d", x.Cols, p.in))
 	}
 	q := &pool[T]{}
 	feat := make([]chanVal[T], 0, p.maxW)
@@ -321,7 +321,7 @@ func (p *Program[T]) Walk(x *tensor.Dense[T], visit func(l, i0 int, g *tensor.De
 }
 
 // Predict returns Σ_l g_l(x) for x (n×InDim) as a new n×OutDim matrix, like
-// mgdl.Model.Predict. It panics if x has the wrong width.
+// Model.Predict. It panics if x has the wrong width.
 func (p *Program[T]) Predict(x *tensor.Dense[T]) *tensor.Dense[T] {
 	out := tensor.New[T](x.Rows, p.out)
 	p.Walk(x, func(_ int, i0 int, g *tensor.Dense[T]) {
@@ -331,65 +331,4 @@ func (p *Program[T]) Predict(x *tensor.Dense[T]) *tensor.Dense[T] {
 		}
 	})
 	return out
-}
-
-// isSmall reports whether every layer of m is at most SmallWidth wide.
-func isSmall[T tensor.Float](m *mgdl.Model[T]) bool {
-	for _, g := range m.Grades {
-		for _, w := range g.Widths {
-			if w > SmallWidth {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-// Walk evaluates m on x chunk by chunk and calls visit(l, i0, g) with grade
-// l's output for rows [i0, i0+g.Rows); g is valid only during the call.
-// Models whose layers are all at most SmallWidth wide are compiled to a
-// Program; others run through the grades' own Forward (GEMM), 1024 rows at a
-// time. It panics if m has no grades or x has the wrong width.
-func Walk[T tensor.Float](m *mgdl.Model[T], x *tensor.Dense[T], visit func(l, i0 int, g *tensor.Dense[T])) {
-	if len(m.Grades) == 0 {
-		panic("verify: model has no grades")
-	}
-	if isSmall(m) {
-		Compile(m).Walk(x, visit)
-		return
-	}
-	if x.Cols != m.InDim() {
-		panic(fmt.Sprintf("verify: input has %d columns, model expects %d", x.Cols, m.InDim()))
-	}
-	const rows = 1024
-	for i0 := 0; i0 < x.Rows; i0 += rows {
-		feat := x.RowsView(i0, min(i0+rows, x.Rows))
-		for l, g := range m.Grades {
-			visit(l, i0, g.Forward(feat))
-			feat = g.Hidden()
-		}
-	}
-}
-
-// finite reports whether v is neither NaN nor infinite.
-func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
-
-// StagedPredict is mgdl.Model.StagedPredict through Walk: element l is the
-// sum of the first l+1 grade outputs (n×OutDim each). Models of many narrow
-// grades (constructed ones) run through a compiled Program.
-func StagedPredict[T tensor.Float](m *mgdl.Model[T], x *tensor.Dense[T]) []*tensor.Dense[T] {
-	outs := make([]*tensor.Dense[T], len(m.Grades))
-	for l := range outs {
-		outs[l] = tensor.New[T](x.Rows, m.OutDim())
-	}
-	Walk(m, x, func(l, i0 int, g *tensor.Dense[T]) {
-		copy(outs[l].RowsView(i0, i0+g.Rows).Raw(), g.Raw())
-	})
-	for l := 1; l < len(outs); l++ {
-		p, c := outs[l-1].Raw(), outs[l].Raw()
-		for k := range c {
-			c[k] += p[k]
-		}
-	}
-	return outs
 }
