@@ -2,10 +2,16 @@ package mgdl
 
 import (
 	"fmt"
+	"math"
+	"slices"
 
+	"github.com/mgdl/mgdl/internal/buildinfo"
 	"github.com/mgdl/mgdl/nn"
 	"github.com/mgdl/mgdl/optim"
 )
+
+// Version is the library version recorded in summaries and models.
+const Version = buildinfo.Version
 
 // GradeSpec describes one grade and how it is trained.
 type GradeSpec struct {
@@ -40,66 +46,6 @@ type GradeSpec struct {
 	EarlyStop EarlyStop `json:"early_stop"`
 }
 
-// Early-stopping rules.
-const (
-	StopNone     = ""         // train the full epoch budget
-	StopPlateau  = "plateau"  // the reference image code's rule
-	StopPatience = "patience" // stop after Patience epochs without improvement
-)
-
-// EarlyStop configures early stopping on the validation loss. Every rule
-// records the validation loss every Every epochs, keeps a copy of the best
-// state, and restores it when the grade stops.
-type EarlyStop struct {
-	// Rule is StopNone, StopPlateau or StopPatience.
-	Rule string `json:"rule,omitempty"`
-	// Every is the recording interval in epochs (default 10).
-	Every int `json:"every,omitempty"`
-	// Plateau rule: every Window epochs (default 200) average the last
-	// Records records (default 20) and stop when that average changed by
-	// less than Tol (default 1e-4) relative to the previous average.
-	Window  int     `json:"window,omitempty"`
-	Records int     `json:"records,omitempty"`
-	Tol     float64 `json:"tol,omitempty"`
-	// Patience rule: stop when the best validation loss has not improved by
-	// the relative margin MinDelta (default 0) for Patience epochs
-	// (default 100).
-	Patience int     `json:"patience,omitempty"`
-	MinDelta float64 `json:"min_delta,omitempty"`
-}
-
-// withDefaults fills the zero fields of e with the documented defaults.
-func (e EarlyStop) withDefaults() EarlyStop {
-	if e.Every == 0 {
-		e.Every = 10
-	}
-	if e.Window == 0 {
-		e.Window = 200
-	}
-	if e.Records == 0 {
-		e.Records = 20
-	}
-	if e.Tol == 0 {
-		e.Tol = 1e-4
-	}
-	if e.Patience == 0 {
-		e.Patience = 100
-	}
-	return e
-}
-
-func (e EarlyStop) validate() error {
-	switch e.Rule {
-	case StopNone, StopPlateau, StopPatience:
-	default:
-		return fmt.Errorf("early stopping rule %q (want plateau, patience or none)", e.Rule)
-	}
-	if e.Every < 0 || e.Window < 0 || e.Records < 0 || e.Patience < 0 || e.Tol < 0 || e.MinDelta < 0 {
-		return fmt.Errorf("early stopping settings must not be negative: %+v", e)
-	}
-	return nil
-}
-
 // Task is what the outputs mean.
 type Task string
 
@@ -114,12 +60,13 @@ const (
 )
 
 // Grow configures the adaptive grade count: after the listed grades, grades
-// from Template are added until the validation RSE (training RSE without a
+// from Template (by default a copy of the last listed grade; of grade 1,
+// made square on its features) are added until the validation RSE (training RSE without a
 // validation set) improves by less than the relative margin MinImprove,
 // falls to Target, or MaxGrades grades exist. A grade that does not improve
 // by the margin is rejected (recorded, not kept) and growth stops.
 type Grow struct {
-	Template   GradeSpec `json:"template"`
+	Template   GradeSpec `json:"template,omitzero"`
 	MaxGrades  int       `json:"max_grades"`
 	Target     float64   `json:"target,omitempty"`
 	MinImprove float64   `json:"min_improve,omitempty"`
@@ -149,9 +96,24 @@ func (c Config) spec(l int) (GradeSpec, bool) {
 		return c.Grades[l], true
 	}
 	if c.Grow != nil && l < c.Grow.MaxGrades {
-		return c.Grow.Template, true
+		return c.growTemplate(), true
 	}
 	return GradeSpec{}, false
+}
+
+// growTemplate returns the grade Grow adds: its Template, or, when that has
+// no widths, a copy of the last listed grade (grade 1 made square on its
+// features: [1,256,256,1] gives [256,256,256,1]).
+func (c Config) growTemplate() GradeSpec {
+	if len(c.Grow.Template.Widths) > 0 || len(c.Grades) == 0 {
+		return c.Grow.Template
+	}
+	t := c.Grades[len(c.Grades)-1]
+	t.Widths = slices.Clone(t.Widths)
+	if len(c.Grades) == 1 && len(t.Widths) > 2 {
+		t.Widths[0] = t.Widths[len(t.Widths)-2]
+	}
+	return t
 }
 
 // MaxGrades returns the most grades the run can have.
@@ -162,9 +124,30 @@ func (c Config) MaxGrades() int {
 	return len(c.Grades)
 }
 
+// ConfigError is a configuration that cannot be trained: a grade chain
+// that does not fit the data, a bad setting. Validate and NewTrainer
+// return it, so that callers can tell it from a data problem.
+type ConfigError struct{ Err error }
+
+func (e *ConfigError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+func configErrorf(format string, a ...any) error {
+	return &ConfigError{fmt.Errorf(format, a...)}
+}
+
 // Validate checks the grade chain against input width in and target width
-// out.
+// out. Its errors are *ConfigError.
 func (c Config) Validate(in, out int) error {
+	if err := c.validate(in, out); err != nil {
+		return &ConfigError{err}
+	}
+	return nil
+}
+
+func (c Config) validate(in, out int) error {
 	if len(c.Grades) == 0 {
 		return fmt.Errorf("no grades to train")
 	}
@@ -214,11 +197,12 @@ func (c Config) Validate(in, out int) error {
 	default:
 		return fmt.Errorf("task %q (want regression or classification)", c.Task)
 	}
-	if c.Ridge < 0 {
-		return fmt.Errorf("ridge %g is negative", c.Ridge)
+	if !(c.Ridge >= 0) || math.IsInf(c.Ridge, 0) {
+		return fmt.Errorf("ridge %v must be a finite number ≥ 0", c.Ridge)
 	}
 	if g := c.Grow; g != nil {
-		w := g.Template.Widths
+		tmpl := c.growTemplate()
+		w := tmpl.Widths
 		if len(w) < 3 {
 			return fmt.Errorf("grow: template widths %v need a hidden layer", w)
 		}
@@ -232,13 +216,13 @@ func (c Config) Validate(in, out int) error {
 		if g.MaxGrades < len(c.Grades) {
 			return fmt.Errorf("grow: max grades %d is below the %d listed grades", g.MaxGrades, len(c.Grades))
 		}
-		if g.MinImprove < 0 || g.MinImprove >= 1 || g.Target < 0 {
+		if !(g.MinImprove >= 0 && g.MinImprove < 1) || !(g.Target >= 0) || math.IsInf(g.Target, 0) {
 			return fmt.Errorf("grow: min improve %g must be in [0,1) and target %g not negative", g.MinImprove, g.Target)
 		}
-		if err := g.Template.LR.Validate(); err != nil {
+		if err := tmpl.LR.Validate(); err != nil {
 			return fmt.Errorf("grow template: %w", err)
 		}
-		if err := g.Template.EarlyStop.validate(); err != nil {
+		if err := tmpl.EarlyStop.validate(); err != nil {
 			return fmt.Errorf("grow template: %w", err)
 		}
 	}

@@ -77,7 +77,7 @@ func TestEarlyStoppingPreventsOverfitting(t *testing.T) {
 // recorded validation loss, and its epoch is recorded.
 func TestEarlyStoppingRestoresBest(t *testing.T) {
 	s := noisySine(48, 0.5, 2)
-	for _, rule := range []string{StopPatience, StopPlateau} {
+	for _, rule := range []StopRule{StopPatience, StopPlateau} {
 		spec := GradeSpec{Widths: []int{1, 64, 64, 1}, Epochs: 800, LR: optim.Constant(3e-3),
 			EarlyStop: EarlyStop{Rule: rule, Every: 5, Patience: 100, Window: 100, Records: 10, Tol: 1e-3}}
 		var records []float64

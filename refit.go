@@ -22,7 +22,7 @@ const defaultRidge = 1e-10
 // refit grade never raises the training residual beyond round-off. It
 // returns the training RSE the trained output layer gave.
 func (t *Trainer[T]) refit(net *nn.MLP[T]) (float64, error) {
-	tr := t.splits[0]
+	tr := t.train
 	out := &net.Layers[len(net.Layers)-1]
 	h, k := out.In, out.Out
 	p := h + 1

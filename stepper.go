@@ -21,10 +21,14 @@ func NewStepper[T tensor.Float](net *nn.MLP[T], opt optim.Kind, seed uint64) *St
 
 // Step does one full-batch update on x (m×in) and y (m×out) at rate lr and
 // returns the loss Σ(ŷ-y)²/(2m) before the update.
-func (s *Stepper[T]) Step(x, y *tensor.Dense[T], lr float64) float64 { return s.f.step(x, y, lr) }
+func (s *Stepper[T]) Step(x, y *tensor.Dense[T], lr float64) float64 {
+	loss, _ := s.f.step(x, y, lr)
+	return loss
+}
 
 // Epoch runs one epoch of reshuffled minibatches of size batch (0: full
 // batch) and returns the mean loss.
 func (s *Stepper[T]) Epoch(x, y *tensor.Dense[T], batch int, lr float64) float64 {
-	return s.f.epoch(x, y, batch, lr)
+	loss, _ := s.f.epoch(x, y, batch, lr)
+	return loss
 }

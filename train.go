@@ -30,26 +30,25 @@ const predictChunk = 4096
 // of the loss it started from.
 const explodeFactor = 1e4
 
-// Stop reasons recorded in GradeResult.StopReason.
-const (
-	StoppedBudget   = "budget"   // all epochs ran
-	StoppedPlateau  = "plateau"  // early stopping, plateau rule
-	StoppedPatience = "patience" // early stopping, patience rule
-	StoppedDiverged = "diverged" // NaN/Inf or exploding loss; best state restored
-)
-
 // Event reports progress: once per epoch, and once more with Done set when a
-// grade is finished (then Result holds its metrics).
+// grade is finished (then Result holds its metrics). The RSEs are those of
+// the summed model (the grades kept so far plus this one), the figures the
+// papers report.
 type Event struct {
 	Grade, Grades int     // 1-based grade, and the most the run can have
 	Epoch, Epochs int     // epochs done in this grade, and its budget
 	Loss          float64 // mean training loss of the last epoch
 	LR            float64 // learning rate of the last epoch
-	// ValLoss is the last recorded validation loss (NaN before the first
-	// record or without a validation set).
-	ValLoss float64
-	Done    bool
-	Result  *GradeResult
+	// TrainRSE is the training RSE over the last epoch's minibatches as
+	// they were visited (a running figure, as the loss is); Result.TrainRSE
+	// is the exact one at the end of the grade.
+	TrainRSE float64
+	// ValRSE and ValLoss are the validation RSE and loss at the last
+	// record (every EarlyStop.Every epochs and at the last epoch); NaN
+	// before the first record and without a validation set.
+	ValRSE, ValLoss float64
+	Done            bool
+	Result          *GradeResult
 }
 
 // GradeResult records one finished grade. RSEs are of the summed model after
@@ -69,8 +68,8 @@ type GradeResult struct {
 	TrainAcc *float64 `json:"train_accuracy,omitempty"`
 	ValAcc   *float64 `json:"val_accuracy,omitempty"`
 	TestAcc  *float64 `json:"test_accuracy,omitempty"`
-	// StopReason is one of the Stopped* constants.
-	StopReason string `json:"stop_reason"`
+	// StopReason says why training ended.
+	StopReason StopReason `json:"stop_reason"`
 	// BestEpoch is the epoch whose state was restored (early stopping or
 	// divergence; 0 means the initial state); absent when the final state
 	// was kept.
@@ -87,9 +86,9 @@ type GradeResult struct {
 // Trainer fits a Config to data grade by grade. Its zero value is not
 // usable; build one with NewTrainer.
 type Trainer[T tensor.Float] struct {
-	cfg    Config
-	splits []*cached[T]    // train, validation, test (nil when empty)
-	kept   *model.Model[T] // the grades kept so far
+	cfg              Config
+	train, val, test *cached[T] // val and test are nil when empty
+	kept             *model.Model[T]
 	// Progress, if set, receives an Event every epoch and at the end of every
 	// grade. It runs on the training goroutine; keep it cheap.
 	Progress func(Event)
@@ -99,15 +98,23 @@ type Trainer[T tensor.Float] struct {
 	OnGrade func(m *model.Model[T], r GradeResult) error
 }
 
-// cached holds one split's frozen features and residual.
+// cached holds one split's frozen features and residual, and those a
+// candidate grade would give (next*), until the grade is committed.
 type cached[T tensor.Float] struct {
 	name   string
 	Y      *tensor.Dense[T] // targets (n×k)
 	F, R   *tensor.Dense[T] // features F_l(X) (n×width) and residual e_l (n×k)
 	energy float64          // Σy², the RSE denominator
+
+	nextF, nextR *tensor.Dense[T]
+	nextSSE      float64
 }
 
+// rse is the split's RSE after the grades kept so far.
 func (c *cached[T]) rse() float64 { return metrics.Energy(c.R.Raw()) / c.energy }
+
+// nextRSE is the split's RSE with the candidate grade added.
+func (c *cached[T]) nextRSE() float64 { return c.nextSSE / c.energy }
 
 // accuracy is the share of rows whose predicted class argmax(Y - R) is the
 // target class argmax(Y).
@@ -133,6 +140,7 @@ func (c *cached[T]) accuracy(R *tensor.Dense[T]) float64 {
 
 // NewTrainer validates cfg against the data and prepares the cached state.
 // The data are not copied except the targets (the residuals start as a copy).
+// A config that does not fit the data gives a *ConfigError.
 func NewTrainer[T tensor.Float](cfg Config, s data.Splits[T]) (*Trainer[T], error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
@@ -143,26 +151,37 @@ func NewTrainer[T tensor.Float](cfg Config, s data.Splits[T]) (*Trainer[T], erro
 	if s.Val.Len() == 0 {
 		for l := 0; l < cfg.MaxGrades(); l++ {
 			if g, _ := cfg.spec(l); g.EarlyStop.Rule != StopNone {
-				return nil, fmt.Errorf("grade %d: early stopping needs a validation set", l+1)
+				return nil, configErrorf("grade %d: early stopping needs a validation set", l+1)
 			}
 		}
 	}
 	t := &Trainer[T]{cfg: cfg, kept: &model.Model[T]{}}
 	for _, p := range []struct {
+		dst  **cached[T]
 		name string
 		d    data.Dataset[T]
-	}{{"train", s.Train}, {"validation", s.Val}, {"test", s.Test}} {
+	}{{&t.train, "train", s.Train}, {&t.val, "validation", s.Val}, {&t.test, "test", s.Test}} {
 		if p.d.Len() == 0 {
-			t.splits = append(t.splits, nil)
 			continue
 		}
 		e := metrics.Energy(p.d.Y.Raw())
 		if e == 0 {
 			return nil, fmt.Errorf("%s set: every target is zero, so the relative error is undefined", p.name)
 		}
-		t.splits = append(t.splits, &cached[T]{name: p.name, Y: p.d.Y, F: p.d.X, R: p.d.Y.Clone(), energy: e})
+		*p.dst = &cached[T]{name: p.name, Y: p.d.Y, F: p.d.X, R: p.d.Y.Clone(), energy: e}
 	}
 	return t, nil
+}
+
+// splits returns the non-empty splits: train, then validation and test.
+func (t *Trainer[T]) splits() []*cached[T] {
+	out := []*cached[T]{t.train}
+	for _, s := range []*cached[T]{t.val, t.test} {
+		if s != nil {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // Model returns the model of the grades kept so far.
@@ -170,10 +189,10 @@ func (t *Trainer[T]) Model() *model.Model[T] { return t.kept }
 
 // Residual returns the cached training residual e_l = y - Σ g (n×k) after
 // the grades kept so far. It is owned by the trainer.
-func (t *Trainer[T]) Residual() *tensor.Dense[T] { return t.splits[0].R }
+func (t *Trainer[T]) Residual() *tensor.Dense[T] { return t.train.R }
 
 // Features returns the cached training features the next grade will read.
-func (t *Trainer[T]) Features() *tensor.Dense[T] { return t.splits[0].F }
+func (t *Trainer[T]) Features() *tensor.Dense[T] { return t.train.F }
 
 // Restore makes the first len(m.Grades) grades of the run those of m (for
 // example a checkpoint) and advances the cached features and residuals
@@ -198,7 +217,8 @@ func (t *Trainer[T]) Restore(m *model.Model[T]) error {
 		}
 	}
 	for _, g := range m.Grades {
-		t.commit(t.candidate(g))
+		t.advance(g)
+		t.commit()
 		g.ReleaseWorkspace()
 		t.kept.Grades = append(t.kept.Grades, g)
 	}
@@ -230,30 +250,29 @@ func (t *Trainer[T]) Run(ctx context.Context) ([]GradeResult, error) {
 			return out, nil
 		}
 		start := time.Now()
-		net, r, trainErr := t.train(ctx, l, spec)
+		net, r, trainErr := t.fit(ctx, l, spec)
 		if net == nil {
 			return out, trainErr
 		}
-		cand := t.candidate(net)
-		if spec.Refit && !net.Softmax && cand.sse[0] > metrics.Energy(t.splits[0].R.Raw()) {
+		t.advance(net)
+		if spec.Refit && !net.Softmax && t.train.nextSSE > metrics.Energy(t.train.R.Raw()) {
 			// Round-off made the refit grade worse than none: make it trivial.
 			clear(net.Layers[len(net.Layers)-1].W.Data)
 			clear(net.Layers[len(net.Layers)-1].B)
-			cand = t.candidate(net)
+			t.advance(net)
 		}
-		t.fillResult(&r, cand)
+		t.fillResult(&r)
 		r.Seconds = time.Since(start).Seconds()
 		if g := t.cfg.Grow; g != nil && l > 0 {
 			monitor := t.monitorSplit()
-			before, after := t.splits[monitor].rse(), cand.sse[monitor]/t.splits[monitor].energy
-			if !(after < before*(1-g.MinImprove)) {
+			if !(monitor.nextRSE() < monitor.rse()*(1-g.MinImprove)) {
 				r.Rejected = true
 				out = append(out, r)
 				t.emitDone(l, spec, &r)
 				return out, trainErr
 			}
 		}
-		t.commit(cand)
+		t.commit()
 		net.ReleaseWorkspace()
 		t.kept.Grades = append(t.kept.Grades, net)
 		out = append(out, r)
@@ -266,32 +285,38 @@ func (t *Trainer[T]) Run(ctx context.Context) ([]GradeResult, error) {
 		if trainErr != nil {
 			return out, trainErr
 		}
-		if g := t.cfg.Grow; g != nil && g.Target > 0 && t.splits[t.monitorSplit()].rse() <= g.Target {
+		if g := t.cfg.Grow; g != nil && g.Target > 0 && t.monitorSplit().rse() <= g.Target {
 			return out, nil
 		}
 	}
 }
 
 func (t *Trainer[T]) emitDone(l int, spec GradeSpec, r *GradeResult) {
-	if t.Progress != nil {
-		t.Progress(Event{Grade: l + 1, Grades: t.cfg.MaxGrades(), Epoch: r.Epochs, Epochs: spec.Epochs, Loss: r.TrainLoss, ValLoss: math.NaN(), Done: true, Result: r})
+	if t.Progress == nil {
+		return
 	}
+	e := Event{Grade: l + 1, Grades: t.cfg.MaxGrades(), Epoch: r.Epochs, Epochs: spec.Epochs, Loss: r.TrainLoss,
+		TrainRSE: r.TrainRSE, ValRSE: math.NaN(), ValLoss: math.NaN(), Done: true, Result: r}
+	if r.ValRSE != nil {
+		e.ValRSE = *r.ValRSE
+	}
+	t.Progress(e)
 }
 
 // monitorSplit is the split adaptive growth watches: validation if present.
-func (t *Trainer[T]) monitorSplit() int {
-	if t.splits[1] != nil {
-		return 1
+func (t *Trainer[T]) monitorSplit() *cached[T] {
+	if t.val != nil {
+		return t.val
 	}
-	return 0
+	return t.train
 }
 
 func (t *Trainer[T]) softmaxGrade(l int) bool { return t.cfg.Task == Classification && l == 0 }
 
-// train fits grade l and returns the network in its final or restored best
+// fit trains grade l and returns the network in its final or restored best
 // state (refit if asked), with the result's training fields filled. A nil
 // network means nothing usable was trained (the error says why).
-func (t *Trainer[T]) train(ctx context.Context, l int, spec GradeSpec) (*nn.MLP[T], GradeResult, error) {
+func (t *Trainer[T]) fit(ctx context.Context, l int, spec GradeSpec) (*nn.MLP[T], GradeResult, error) {
 	rng := rand.New(rand.NewPCG(t.cfg.Seed, uint64(l+1)))
 	net := nn.NewMLP[T](spec.Widths, spec.Activation)
 	net.Softmax = t.softmaxGrade(l)
@@ -304,32 +329,32 @@ func (t *Trainer[T]) train(ctx context.Context, l int, spec GradeSpec) (*nn.MLP[
 	f := newFitter(net, optim.New[T](spec.Optimizer), rng)
 	f.softmax = net.Softmax
 	es := spec.EarlyStop.withDefaults()
-	tr, val := t.splits[0], t.splits[1]
 	r := GradeResult{Grade: l + 1, Widths: slices.Clone(spec.Widths), StopReason: StoppedBudget}
 
-	// Best-state tracking: on the validation loss when there is a validation
-	// set, else on the training loss, recorded every es.Every epochs.
-	monitor := func(trainLoss float64) float64 {
-		if val != nil {
-			return f.evalLoss(val.F, val.R)
+	// Best-state tracking and early stopping: on the validation loss when
+	// there is a validation set, else on the training loss, recorded every
+	// es.Every epochs and at the last epoch.
+	monitor := func(trainLoss float64) (loss, rse float64) {
+		if t.val != nil {
+			loss, sse := f.evaluate(t.val.F, t.val.R)
+			return loss, sse / t.val.energy
 		}
-		return trainLoss
+		return trainLoss, math.NaN()
 	}
-	start := f.evalLoss(tr.F, tr.R)
+	start, _ := f.evaluate(t.train.F, t.train.R)
 	r.TrainLoss = start // the loss at the start, until an epoch runs
-	best, bestEpoch := monitor(start), 0
+	best, _ := monitor(start)
+	bestEpoch := 0
 	bestParams := slices.Clone(net.Params())
-	patienceBest, lastImprove := best, 0
-	var records []float64
-	prevAvg := math.NaN()
-	valLoss := math.NaN()
+	stop := spec.EarlyStop.stopper(best)
+	valLoss, valRSE := math.NaN(), math.NaN()
 	diverged, badLoss := false, 0.0
 	for e := 0; e < spec.Epochs; e++ {
 		if err := ctx.Err(); err != nil {
 			return nil, r, fmt.Errorf("grade %d stopped at epoch %d of %d: %w", l+1, e, spec.Epochs, err)
 		}
 		lr := spec.LR.LR(e, spec.Epochs)
-		loss := f.epoch(tr.F, tr.R, spec.BatchSize, lr)
+		loss, sse := f.epoch(t.train.F, t.train.R, spec.BatchSize, lr)
 		r.Epochs = e + 1
 		if math.IsNaN(loss) || math.IsInf(loss, 0) || loss > explodeFactor*start {
 			diverged = true
@@ -337,43 +362,24 @@ func (t *Trainer[T]) train(ctx context.Context, l int, spec GradeSpec) (*nn.MLP[
 			break
 		}
 		r.TrainLoss = loss
-		stop := ""
+		var reason StopReason
 		if (e+1)%es.Every == 0 || e+1 == spec.Epochs {
-			v := monitor(loss)
-			if val != nil {
-				valLoss = v
+			v, rse := monitor(loss)
+			if t.val != nil {
+				valLoss, valRSE = v, rse
 			}
 			if v < best {
 				best, bestEpoch = v, e+1
 				copy(bestParams, net.Params())
 			}
-			switch spec.EarlyStop.Rule {
-			case StopPlateau:
-				records = append(records, v)
-				if (e+1)%es.Window == 0 && len(records) >= es.Records {
-					var avg float64
-					for _, x := range records[len(records)-es.Records:] {
-						avg += x
-					}
-					avg /= float64(es.Records)
-					if math.Abs(avg-prevAvg) < es.Tol*math.Abs(prevAvg) {
-						stop = StoppedPlateau
-					}
-					prevAvg = avg
-				}
-			case StopPatience:
-				if v < patienceBest*(1-es.MinDelta) {
-					patienceBest, lastImprove = v, e+1
-				} else if e+1-lastImprove >= es.Patience {
-					stop = StoppedPatience
-				}
-			}
+			reason = stop.record(e+1, v)
 		}
 		if t.Progress != nil {
-			t.Progress(Event{Grade: l + 1, Grades: t.cfg.MaxGrades(), Epoch: e + 1, Epochs: spec.Epochs, Loss: loss, LR: lr, ValLoss: valLoss})
+			t.Progress(Event{Grade: l + 1, Grades: t.cfg.MaxGrades(), Epoch: e + 1, Epochs: spec.Epochs, Loss: loss, LR: lr,
+				TrainRSE: sse / t.train.energy, ValRSE: valRSE, ValLoss: valLoss})
 		}
-		if stop != "" {
-			r.StopReason = stop
+		if reason != "" {
+			r.StopReason = reason
 			break
 		}
 	}
@@ -406,22 +412,11 @@ func (t *Trainer[T]) train(ctx context.Context, l int, spec GradeSpec) (*nn.MLP[
 	return net, r, err
 }
 
-// candidate holds the residuals and features every split would have with
-// net added, and their squared sums.
-type candidate[T tensor.Float] struct {
-	F, R []*tensor.Dense[T]
-	sse  []float64
-}
-
-// candidate pushes every split once through net: the residual loses the
-// grade's output and the features become its last hidden layer. Nothing is
-// committed.
-func (t *Trainer[T]) candidate(net *nn.MLP[T]) candidate[T] {
-	c := candidate[T]{F: make([]*tensor.Dense[T], 3), R: make([]*tensor.Dense[T], 3), sse: make([]float64, 3)}
-	for i, s := range t.splits {
-		if s == nil {
-			continue
-		}
+// advance pushes every split once through net: the candidate residual loses
+// the grade's output and the candidate features become its last hidden
+// layer. Nothing is committed.
+func (t *Trainer[T]) advance(net *nn.MLP[T]) {
+	for _, s := range t.splits() {
 		n := s.F.Rows
 		F := tensor.New[T](n, net.FeatureDim())
 		R := s.R.Clone()
@@ -434,40 +429,35 @@ func (t *Trainer[T]) candidate(net *nn.MLP[T]) candidate[T] {
 			}
 			copy(F.RowsView(i0, i1).Raw(), net.Hidden().Raw())
 		}
-		c.F[i], c.R[i], c.sse[i] = F, R, metrics.Energy(R.Raw())
+		s.nextF, s.nextR, s.nextSSE = F, R, metrics.Energy(R.Raw())
 	}
-	return c
 }
 
-func (t *Trainer[T]) commit(c candidate[T]) {
-	for i, s := range t.splits {
-		if s != nil {
-			s.F, s.R = c.F[i], c.R[i]
-		}
+// commit makes the candidate state of every split its state.
+func (t *Trainer[T]) commit() {
+	for _, s := range t.splits() {
+		s.F, s.R = s.nextF, s.nextR
+		s.nextF, s.nextR = nil, nil
 	}
 }
 
 // fillResult sets the RSEs (and accuracies) the candidate gives.
-func (t *Trainer[T]) fillResult(r *GradeResult, c candidate[T]) {
-	cls := t.cfg.Task == Classification
-	for i, s := range t.splits {
-		if s == nil {
-			continue
+func (t *Trainer[T]) fillResult(r *GradeResult) {
+	acc := func(s *cached[T]) *float64 {
+		if t.cfg.Task != Classification {
+			return nil
 		}
-		v := c.sse[i] / s.energy
-		var acc *float64
-		if cls {
-			a := s.accuracy(c.R[i])
-			acc = &a
-		}
-		switch i {
-		case 0:
-			r.TrainRSE, r.TrainAcc = v, acc
-		case 1:
-			r.ValRSE, r.ValAcc = &v, acc
-		case 2:
-			r.TestRSE, r.TestAcc = &v, acc
-		}
+		a := s.accuracy(s.nextR)
+		return &a
+	}
+	r.TrainRSE, r.TrainAcc = t.train.nextRSE(), acc(t.train)
+	if s := t.val; s != nil {
+		v := s.nextRSE()
+		r.ValRSE, r.ValAcc = &v, acc(s)
+	}
+	if s := t.test; s != nil {
+		v := s.nextRSE()
+		r.TestRSE, r.TestAcc = &v, acc(s)
 	}
 }
 
@@ -496,37 +486,52 @@ func (f *fitter[T]) loss(out, y, grad *tensor.Dense[T]) float64 {
 	return nn.MSE(out, y, grad)
 }
 
+// sse returns Σ(y-out)² of a batch whose loss is loss: 2m·loss for the
+// squared loss, a pass over the probabilities for a softmax output.
+func (f *fitter[T]) sse(out, y *tensor.Dense[T], loss float64) float64 {
+	if !f.softmax {
+		return 2 * float64(out.Rows) * loss
+	}
+	return metrics.SSE(y.Raw(), out.Raw())
+}
+
 // step does one forward, backward and optimizer update on (x, y) and returns
-// the batch loss.
-func (f *fitter[T]) step(x, y *tensor.Dense[T], lr float64) float64 {
+// the batch loss and Σ(y-ŷ)² before the update.
+func (f *fitter[T]) step(x, y *tensor.Dense[T], lr float64) (loss, sse float64) {
 	out := f.net.Forward(x)
 	need := y.Rows * y.Cols
 	if len(f.gbuf) < need {
 		f.gbuf = make([]T, need)
 	}
 	f.g = tensor.Dense[T]{Rows: y.Rows, Cols: y.Cols, Data: f.gbuf[:need]}
-	loss := f.loss(out, y, &f.g)
+	loss = f.loss(out, y, &f.g)
+	sse = f.sse(out, y, loss)
 	f.net.Backward(&f.g, nil)
 	f.opt.Step(f.net.Params(), f.net.Grads(), lr)
-	return loss
+	return loss, sse
 }
 
-// evalLoss returns the loss of the network on (X, Y) without training.
-func (f *fitter[T]) evalLoss(X, Y *tensor.Dense[T]) float64 {
+// evaluate returns the mean loss of the network on (X, Y) and Σ(Y-ŷ)²,
+// without training.
+func (f *fitter[T]) evaluate(X, Y *tensor.Dense[T]) (loss, sse float64) {
 	var total float64
 	n := X.Rows
 	for i0 := 0; i0 < n; i0 += predictChunk {
 		i1 := min(i0+predictChunk, n)
 		out := f.net.Forward(X.RowsView(i0, i1))
-		total += f.loss(out, Y.RowsView(i0, i1), nil) * float64(i1-i0)
+		y := Y.RowsView(i0, i1)
+		l := f.loss(out, y, nil)
+		total += l * float64(i1-i0)
+		sse += f.sse(out, y, l)
 	}
-	return total / float64(n)
+	return total / float64(n), sse
 }
 
 // epoch runs one pass over (X, Y): one full-batch step when batch is 0 or
 // covers the data, otherwise reshuffled minibatches of size batch (the last
-// one smaller). It returns the mean loss.
-func (f *fitter[T]) epoch(X, Y *tensor.Dense[T], batch int, lr float64) float64 {
+// one smaller). It returns the mean loss and Σ(y-ŷ)² over the minibatches
+// as they were visited.
+func (f *fitter[T]) epoch(X, Y *tensor.Dense[T], batch int, lr float64) (loss, sse float64) {
 	n := X.Rows
 	if batch <= 0 || batch >= n {
 		return f.step(X, Y, lr)
@@ -548,7 +553,9 @@ func (f *fitter[T]) epoch(X, Y *tensor.Dense[T], batch int, lr float64) float64 
 		f.yb = tensor.Dense[T]{Rows: b, Cols: Y.Cols, Data: f.ybuf[:b*Y.Cols]}
 		tensor.Gather(&f.xb, X, idx[i0:i0+b])
 		tensor.Gather(&f.yb, Y, idx[i0:i0+b])
-		total += f.step(&f.xb, &f.yb, lr) * float64(b)
+		l, e := f.step(&f.xb, &f.yb, lr)
+		total += l * float64(b)
+		sse += e
 	}
-	return total / float64(n)
+	return total / float64(n), sse
 }

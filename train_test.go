@@ -51,7 +51,7 @@ func TestCachedEqualsFreshForward(t *testing.T) {
 		var worst, worstPred float64
 		for k := range d.Y.Data {
 			want := d.Y.Data[k] - g1.Data[k] - g2.Data[k]
-			worst = max(worst, math.Abs(tr.splits[i].R.Data[k]-want))
+			worst = max(worst, math.Abs(tr.splits()[i].R.Data[k]-want))
 			worstPred = max(worstPred, math.Abs(pred.Data[k]-(g1.Data[k]+g2.Data[k])))
 		}
 		if worst > 1e-12 || worstPred > 1e-12 {

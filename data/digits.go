@@ -84,8 +84,6 @@ func init() {
 		Description: "handwritten digits (UCI, via scikit-learn, embedded, SHA-256 pinned): 8×8 images, 64 inputs in [0,1], " +
 			"10 one-hot outputs, classification; 1797 rows shuffled by the seed into 60% train, 20% validation, 20% test",
 		InDim: 64, OutDim: 10, Task: "classification",
-		Grades: [][]int{{64, 128, 10}, {128, 128, 10}, {128, 128, 10}},
-		Recipe: &Recipe{Activations: []string{"relu"}, Epochs: []int{100, 100, 100}, BatchSize: 64, LRMax: []float64{1e-3}, LRMin: []float64{1e-4}},
 		gen: func(rng *rand.Rand) Splits[float64] {
 			X, labels, err := Digits()
 			if err != nil {

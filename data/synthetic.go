@@ -18,10 +18,6 @@ type Example struct {
 	Description string
 	// InDim and OutDim are the input and target widths.
 	InDim, OutDim int
-	// Grades is the papers' MGDL architecture for it (widths per grade).
-	Grades [][]int
-	// Recipe is the papers' training recipe when it is known (nil otherwise).
-	Recipe *Recipe
 	// Task is "classification" for one-hot targets, "" for regression.
 	Task string
 	gen  func(rng *rand.Rand) Splits[float64]
@@ -142,13 +138,6 @@ func uniform(rng *rand.Rand, n int) []float64 {
 func identity1(t float64, x []float64) { x[0] = t }
 
 func init() {
-	deep := func(first []int, n int) [][]int {
-		g := [][]int{first}
-		for range n - 1 {
-			g = append(g, []int{256, 256, 256, 1})
-		}
-		return g
-	}
 	amps := map[int]string{
 		1: "A_j = 1",
 		2: "A_j = linspace(1, 0.05, 20)_j",
@@ -156,17 +145,12 @@ func init() {
 		4: "A_j = linspace(0.05, 1, 20)_j",
 	}
 	for setting := 1; setting <= 4; setting++ {
-		ng := 4
-		if setting == 4 {
-			ng = 5
-		}
 		register(Example{
 			Name: fmt.Sprintf("spectral%d", setting),
 			Description: fmt.Sprintf("Fang & Xu (NeurIPS 2024) §3.1 setting %d: λ(x) = Σ_{j=1..20} A_j(x) sin(2π κ_j x + φ_j) on [0,1], "+
 				"κ = linspace(10, 200, 20), φ_j ~ U[0,2π) seeded, %s; train 6000 equally spaced points i/6000, "+
 				"validation 2000 and test 2000 uniform random points", setting, amps[setting]),
 			InDim: 1, OutDim: 1,
-			Grades: deep([]int{1, 256, 256, 1}, ng),
 			gen: func(rng *rand.Rand) Splits[float64] {
 				s := newSpectral(setting, 20, 200, rng)
 				return Splits[float64]{
@@ -184,7 +168,6 @@ func init() {
 				"target λ(t) = Σ_{j=1..40} sin(2π κ_j t + φ_j) (setting 1), κ = linspace(10, 400, 40), φ_j ~ U[0,2π) seeded; "+
 				"train 12000 equally spaced t = i/12000, validation 4000 and test 4000 uniform random t", q),
 			InDim: 2, OutDim: 1,
-			Grades: deep([]int{2, 256, 256, 1}, 4),
 			gen: func(rng *rand.Rand) Splits[float64] {
 				s := newSpectral(1, 40, 400, rng)
 				in := func(t float64, x []float64) {
@@ -215,8 +198,6 @@ func init() {
 				"test 1000 equally spaced points linspace(a,b,1000), validation 1000 training points drawn without "+
 				"replacement with labels + N(0, 0.01²) noise (as in the authors' code)", i+1, e.formula),
 			InDim: 1, OutDim: 1,
-			Grades: [][]int{{1, 256, 256, 1}, {256, 128, 128, 64, 1}, {64, 64, 32, 32, 1}},
-			Recipe: &Recipe{Activations: []string{"sin", "relu", "relu"}, Epochs: []int{20, 20, 40}, BatchSize: 32, LRMax: []float64{1e-1, 1e-2, 1e-2}, LRMin: []float64{1e-4, 1e-4, 1e-4}},
 			gen: func(rng *rand.Rand) Splits[float64] {
 				train := sample(linspace(e.a, e.b, 5000), 1, identity1, e.f)
 				perm := rng.Perm(train.Len())[:1000]
@@ -239,12 +220,4 @@ func xu3(x float64) float64 {
 	f = -math.Abs(f-1.3) + 1.3
 	f = -math.Abs(f-0.9) + 0.9
 	return (x + 1) * f
-}
-
-// Recipe is the training recipe the papers used for an example, per grade.
-type Recipe struct {
-	Activations  []string
-	Epochs       []int
-	BatchSize    int
-	LRMax, LRMin []float64
 }

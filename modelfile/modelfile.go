@@ -86,14 +86,15 @@ type Meta struct {
 	// Image is set for image-regression models: the shape of the image the
 	// model was fitted to.
 	Image *data.ImageShape `json:"image,omitempty"`
-	// Config is the training (mgdl.Config) or construction config.
+	// Config is the run's configuration (experiment.Config, as in the run
+	// folder's config.json) or the construction's options.
 	Config json.RawMessage `json:"config,omitempty"`
+	// ConfigDigest is the digest of a trained model's configuration
+	// (experiment.Config.ComputeDigest): resuming a run checks it.
+	ConfigDigest string `json:"config_digest,omitempty"`
 	// Metrics holds one object per finished grade (mgdl.GradeResult when
 	// trained).
 	Metrics json.RawMessage `json:"metrics,omitempty"`
-	// Run is what the command-line program needs to resume the run (data
-	// source, splits); other writers may leave it out.
-	Run json.RawMessage `json:"run,omitempty"`
 }
 
 // File is a decoded model file: its metadata and the model in the file's

@@ -1,16 +1,49 @@
 package optim
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
 )
 
 // Schedule gives the learning rate of epoch i (0-based) of a run of E epochs.
 // The zero value of Schedule is invalid; use Constant or ExpDecay.
+//
+// In JSON a schedule is {"max": 1e-3, "min": 1e-4}, or one number for a
+// constant rate.
 type Schedule struct {
 	// Max is the rate at epoch 0; Min the rate reached at epoch E.
 	// Max == Min is a constant rate.
-	Max, Min float64
+	Max float64 `json:"max"`
+	Min float64 `json:"min"`
+}
+
+// UnmarshalJSON reads {"max": a, "min": b} (min defaults to max) or a
+// number (a constant rate).
+func (s *Schedule) UnmarshalJSON(b []byte) error {
+	var v float64
+	if err := json.Unmarshal(b, &v); err == nil {
+		*s = Constant(v)
+		return nil
+	}
+	var m struct {
+		Max *float64 `json:"max"`
+		Min *float64 `json:"min"`
+	}
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.DisallowUnknownFields()
+	if err := d.Decode(&m); err != nil {
+		return fmt.Errorf("learning rate: want a number or {\"max\": …, \"min\": …}: %v", err)
+	}
+	if m.Max == nil {
+		return fmt.Errorf("learning rate: no max")
+	}
+	s.Max, s.Min = *m.Max, *m.Max
+	if m.Min != nil {
+		s.Min = *m.Min
+	}
+	return nil
 }
 
 // Constant returns a schedule with rate lr at every epoch.

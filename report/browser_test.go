@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mgdl/mgdl/rundir"
 )
 
 // chromium finds a headless-capable Chromium (Debian's package is
@@ -82,7 +84,7 @@ func TestReportInChromium(t *testing.T) {
 	dir := t.TempDir()
 	writeFakeRun(t, filepath.Join(dir, "mgdl"), "mgdl", 3)
 	writeFakeRun(t, filepath.Join(dir, "sgdl"), "sgdl", 1)
-	runs, err := LoadRuns(dir)
+	runs, err := rundir.ReadRuns(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

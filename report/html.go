@@ -8,24 +8,16 @@ import (
 	"html/template"
 	"image"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/mgdl/mgdl"
-	"github.com/mgdl/mgdl/internal/atomicfile"
+	"github.com/mgdl/mgdl/data"
 	"github.com/mgdl/mgdl/internal/buildinfo"
 	"github.com/mgdl/mgdl/model"
+	"github.com/mgdl/mgdl/rundir"
 )
-
-// HTMLFile is the report's file name.
-const HTMLFile = "report.html"
-
-// PlotsDir is the folder, next to report.html, that gets every figure as
-// PNG and SVG.
-const PlotsDir = "plots"
 
 // Options control Write.
 type Options struct {
@@ -40,7 +32,7 @@ type Options struct {
 
 // Figures draws every figure the runs' files allow, in report order.
 // Figures that cannot be drawn are skipped with a warning.
-func Figures(runs []*Run) (figs []*Figure, warnings []string) {
+func Figures(runs []*rundir.Run) (figs []*Figure, warnings []string) {
 	add := func(f *Figure, err error) {
 		if err != nil {
 			warnings = append(warnings, err.Error())
@@ -82,7 +74,7 @@ func Figures(runs []*Run) (figs []*Figure, warnings []string) {
 // Write draws the figures of runs and writes dir/report.html (and, unless
 // opts.NoFiles, dir/plots/NAME.png and NAME.svg). It returns the path of
 // the report.
-func Write(dir string, runs []*Run, opts Options) (string, error) {
+func Write(dir string, runs []*rundir.Run, opts Options) (string, error) {
 	if len(runs) == 0 {
 		return "", fmt.Errorf("report: no runs")
 	}
@@ -95,11 +87,7 @@ func Write(dir string, runs []*Run, opts Options) (string, error) {
 			warnings = append(warnings, r.Label()+": "+w)
 		}
 	}
-	if !opts.NoFiles && len(figs) > 0 {
-		if err := os.MkdirAll(filepath.Join(dir, PlotsDir), 0o755); err != nil {
-			return "", fmt.Errorf("report: %w", err)
-		}
-	}
+	files := map[string][]byte{}
 	page := pageData{Title: opts.Title, Generated: opts.Now().UTC().Format("2006-01-02 15:04 UTC"), Version: buildinfo.Version}
 	for _, f := range figs {
 		png, err := f.PNG()
@@ -117,12 +105,10 @@ func Write(dir string, runs []*Run, opts Options) (string, error) {
 				if b == nil {
 					continue
 				}
-				if err := atomicfile.Write(filepath.Join(dir, PlotsDir, f.Name+"."+ext), b); err != nil {
-					return "", err
-				}
+				files[f.Name+"."+ext] = b
 			}
 			if svg != nil {
-				pf.SVG = PlotsDir + "/" + f.Name + ".svg"
+				pf.SVG = rundir.PlotsDir + "/" + f.Name + ".svg"
 			}
 		}
 		page.Figures = append(page.Figures, pf)
@@ -132,7 +118,7 @@ func Write(dir string, runs []*Run, opts Options) (string, error) {
 	var examples []string
 	for i, r := range runs {
 		page.Runs[i] = newPageRun(r)
-		if e := r.Summary.Example; e != "" && !contains(examples, e) {
+		if e := r.Summary.Config.Data.Example; e != "" && !contains(examples, e) {
 			examples = append(examples, e)
 		}
 	}
@@ -151,11 +137,7 @@ func Write(dir string, runs []*Run, opts Options) (string, error) {
 	if err := pageTemplate.Execute(&b, page); err != nil {
 		return "", fmt.Errorf("report: %w", err)
 	}
-	path := filepath.Join(dir, HTMLFile)
-	if err := atomicfile.Write(path, b.Bytes()); err != nil {
-		return "", err
-	}
-	return path, nil
+	return rundir.WriteReport(dir, b.Bytes(), files)
 }
 
 func contains(s []string, v string) bool {
@@ -168,7 +150,7 @@ func contains(s []string, v string) bool {
 }
 
 // headline compares the final test (or training) RSEs of the runs.
-func headline(runs []*Run) string {
+func headline(runs []*rundir.Run) string {
 	var parts []string
 	var m, s *float64
 	for _, r := range runs {
@@ -186,7 +168,7 @@ func headline(runs []*Run) string {
 			continue
 		}
 		parts = append(parts, fmt.Sprintf("%s %s RSE %s", r.Label(), what, fmtG(*v)))
-		switch r.Summary.Method {
+		switch r.Method {
 		case "mgdl":
 			m = v
 		case "sgdl":
@@ -239,7 +221,7 @@ type pageGrade struct {
 	Rejected                bool
 }
 
-func newPageRun(r *Run) pageRun {
+func newPageRun(r *rundir.Run) pageRun {
 	s := r.Summary
 	p := pageRun{Label: r.Label(), Dir: r.Dir, Error: s.Error}
 	fact := func(k, v string) {
@@ -247,10 +229,12 @@ func newPageRun(r *Run) pageRun {
 			p.Facts = append(p.Facts, [2]string{k, v})
 		}
 	}
-	fact("method", strings.ToUpper(s.Method))
-	fact("example", s.Example)
-	fact("dtype", s.DType)
-	fact("seed", strconv.FormatUint(s.Seed, 10))
+	fact("method", strings.ToUpper(r.Method))
+	if r.Method != "constructed" {
+		fact("data", dataName(s.Config.Data))
+		fact("dtype", s.Config.DType)
+		fact("seed", strconv.FormatUint(s.Config.Seed, 10))
+	}
 	fact("backend", s.Backend)
 	fact("mgdl version", s.Version)
 	fact("grades", strconv.Itoa(len(s.Grades)))
@@ -259,7 +243,7 @@ func newPageRun(r *Run) pageRun {
 	var hasAcc, hasStop, hasRefit bool
 	for _, g := range s.Grades {
 		hasAcc = hasAcc || g.TestAcc != nil || g.TrainAcc != nil
-		hasStop = hasStop || (g.StopReason != "" && g.StopReason != mgdl.StoppedBudget)
+		hasStop = hasStop || g.StopReason.Early()
 		hasRefit = hasRefit || g.Refit
 	}
 	if hasAcc {
@@ -275,6 +259,7 @@ func newPageRun(r *Run) pageRun {
 	for _, g := range s.Grades {
 		p.MaxSeconds = max(p.MaxSeconds, g.Seconds)
 	}
+	trained := s.Config.Trainer() // the grades as trained (one for SGDL)
 	for l, g := range s.Grades {
 		cum += g.Seconds
 		pg := pageGrade{Grade: g.Grade, Widths: model.FormatWidths(g.Widths), Epochs: strconv.Itoa(g.Epochs),
@@ -283,8 +268,8 @@ func newPageRun(r *Run) pageRun {
 		if p.MaxSeconds > 0 {
 			pg.BarPct = math.Round(1000*g.Seconds/p.MaxSeconds) / 10
 		}
-		if l < len(s.Config.Grades) {
-			spec := s.Config.Grades[l]
+		if l < len(trained.Grades) {
+			spec := trained.Grades[l]
 			pg.Act = spec.Activation.String()
 			pg.LR = spec.LR.String()
 		}
@@ -292,7 +277,7 @@ func newPageRun(r *Run) pageRun {
 			pg.Extra = append(pg.Extra, fmtPtr(g.TestAcc))
 		}
 		if hasStop {
-			v := g.StopReason
+			v := string(g.StopReason)
 			if g.BestEpoch != nil {
 				v += fmt.Sprintf(" (best epoch %d)", *g.BestEpoch)
 			}
@@ -448,3 +433,11 @@ footer { color: var(--muted); font-size: 12px; padding: 16px 32px; border-top: 1
 </body>
 </html>
 `))
+
+// dataName names a run's data: the example, or the file's base name.
+func dataName(s data.Source) string {
+	if s.IsFile() {
+		return filepath.Base(s.File)
+	}
+	return s.Example
+}

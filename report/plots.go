@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/mgdl/mgdl/rundir"
 	"gonum.org/v1/gonum/dsp/fourier"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -255,7 +256,7 @@ func addLinePoints(p *plot.Plot, name string, xy plotter.XYs, c color.Color, sha
 // LossFigure draws the training loss against epoch for each run, one panel
 // per run, one colour per grade; MGDL grades follow each other on the epoch
 // axis.
-func LossFigure(runs []*Run) (*Figure, error) {
+func LossFigure(runs []*rundir.Run) (*Figure, error) {
 	var row []*plot.Plot
 	for _, r := range runs {
 		if len(r.Epochs) == 0 {
@@ -297,7 +298,7 @@ func LossFigure(runs []*Run) (*Figure, error) {
 // ValidationFigure draws the validation RSE recorded during training
 // (metrics.jsonl's val_rse) against epoch, one panel per run, one colour
 // per grade. It returns nil when no run recorded one.
-func ValidationFigure(runs []*Run) (*Figure, error) {
+func ValidationFigure(runs []*rundir.Run) (*Figure, error) {
 	var row []*plot.Plot
 	for _, r := range runs {
 		grades := r.EpochsByGrade()
@@ -345,7 +346,7 @@ func ValidationFigure(runs []*Run) (*Figure, error) {
 // RSEFigure draws train, validation and test RSE of the summed model after
 // each grade for the MGDL run, with the SGDL run's final RSEs as dashed
 // horizontal lines.
-func RSEFigure(runs []*Run) (*Figure, error) {
+func RSEFigure(runs []*rundir.Run) (*Figure, error) {
 	p := newPlot("RSE per grade", "grade", "RSE Σ(y-ŷ)²/Σy²")
 	logY(p)
 	maxGrade := 1
@@ -415,7 +416,7 @@ func (integerTicks) Ticks(min, max float64) []plot.Tick {
 
 // FitFigure draws, for a 1-D run, the target and the prediction after each
 // grade, one panel per grade.
-func FitFigure(r *Run) (*Figure, error) {
+func FitFigure(r *rundir.Run) (*Figure, error) {
 	s := r.Staged
 	if s == nil || len(s.Pred) == 0 {
 		return nil, nil
@@ -490,7 +491,7 @@ func Spectrum(x, v []float64) (freq, amp []float64) {
 // SpectrumFigure draws the amplitude spectrum of the target and of the
 // residual y - ŷ after each grade: the frequencies a grade removes drop out
 // of the next curve (the spectral-bias picture).
-func SpectrumFigure(r *Run) (*Figure, error) {
+func SpectrumFigure(r *rundir.Run) (*Figure, error) {
 	s := r.Staged
 	if s == nil || len(s.Pred) == 0 || len(s.X) < 4 {
 		return nil, nil
@@ -567,21 +568,9 @@ func SpectrumFigure(r *Run) (*Figure, error) {
 		Plots: grid, Width: vg.Points(float64(420 * ncols)), Height: vg.Points(float64(250 * len(grid)))}, nil
 }
 
-// Norms are a constructed (or verified) model's residual norms per grade
-// and its sup norm per level.
-type Norms struct {
-	// L1, L2 and LInf are the residual norms after grades 1, 2, …; an
-	// optional leading entry for grade 0 (the target itself) is given by
-	// FromGrade0.
-	L1, L2, LInf []float64
-	FromGrade0   bool
-	// LevelSup is the sup norm of the residual at the end of each level.
-	LevelSup []float64
-}
-
 // NormsFigure draws residual L1/L2/L∞ norms per grade and, when known, the
 // sup norm per level.
-func NormsFigure(label string, n Norms) (*Figure, error) {
+func NormsFigure(label string, n rundir.Norms) (*Figure, error) {
 	p := newPlot(label+": residual norms per grade", "grade", "norm")
 	logY(p)
 	first := 1
@@ -654,14 +643,4 @@ func ImageFigure(name, caption string, titles []string, imgs []image.Image) (*Fi
 	}
 	ncols := min(cols, len(imgs))
 	return &Figure{Name: name, Caption: caption, Plots: grid, Width: vg.Points(float64(220 * ncols)), Height: vg.Points(float64(240 * len(grid)))}, nil
-}
-
-// sortedGrades returns the keys of m in increasing order.
-func sortedGrades[V any](m map[int]V) []int {
-	k := make([]int, 0, len(m))
-	for g := range m {
-		k = append(k, g)
-	}
-	sort.Ints(k)
-	return k
 }

@@ -16,10 +16,11 @@ import (
 	"time"
 
 	"github.com/mgdl/mgdl"
-	"github.com/mgdl/mgdl/model"
-	"github.com/mgdl/mgdl/nn"
+	"github.com/mgdl/mgdl/data"
+	"github.com/mgdl/mgdl/experiment"
+	"github.com/mgdl/mgdl/internal/buildinfo"
 	"github.com/mgdl/mgdl/optim"
-	"github.com/mgdl/mgdl/tensor"
+	"github.com/mgdl/mgdl/rundir"
 )
 
 // target is a two-frequency signal: grade 1 of the fake MGDL run captures
@@ -38,35 +39,40 @@ func writeFakeRun(t *testing.T, dir, method string, grades int) {
 		t.Fatal(err)
 	}
 	widths := [][]int{{1, 16, 16, 1}, {16, 16, 16, 1}, {16, 16, 16, 1}}[:grades]
-	cfg := mgdl.Uniform(widths, mgdl.GradeSpec{Epochs: 50, BatchSize: 32, LR: optim.ExpDecay(1e-3, 1e-4)}, 7)
-	s := &mgdl.Summary{Method: method, DType: "float64", Seed: 7, Example: "fake", Backend: "test", Version: mgdl.Version, Config: cfg, TotalSeconds: 1.5}
+	cfg := experiment.Default()
+	cfg.Method, cfg.Seed, cfg.Data = experiment.Method(method), 7, data.Source{Example: "fake", Seed: 1}
+	cfg.Grades = experiment.Uniform(widths)
+	for l := range cfg.Grades {
+		cfg.Grades[l].Epochs, cfg.Grades[l].BatchSize, cfg.Grades[l].LR = 50, 32, optim.ExpDecay(1e-3, 1e-4)
+	}
+	s := &rundir.Summary{Backend: "test", Version: buildinfo.Version, Config: cfg, TotalSeconds: 1.5}
 	rse := 0.5
 	for l := range grades {
 		rse /= 10
 		s.Grades = append(s.Grades, mgdl.GradeResult{Grade: l + 1, Widths: widths[l], Epochs: 50, Seconds: 0.5,
 			TrainRSE: rse, ValRSE: ptr(rse * 1.2), TestRSE: ptr(rse * 1.3), StopReason: mgdl.StoppedBudget})
 	}
-	if err := s.WriteJSON(filepath.Join(dir, SummaryFile)); err != nil {
+	if b, err := json.Marshal(s); err != nil || os.WriteFile(filepath.Join(dir, rundir.SummaryFile), b, 0o644) != nil {
 		t.Fatal(err)
 	}
 	var m bytes.Buffer
 	enc := json.NewEncoder(&m)
 	for l := range grades {
 		for e := 1; e <= 50; e++ {
-			rec := MetricsRecord{Event: "epoch", Method: method, Grade: l + 1, Grades: grades, Epoch: e, Epochs: 50,
+			rec := rundir.MetricsRecord{Event: "epoch", Method: method, Grade: l + 1, Grades: grades, Epoch: e, Epochs: 50,
 				Loss: math.Pow(10, -float64(l)) * (1 + 1/float64(e)), LR: 1e-3}
 			if e >= 10 { // measured every 10 epochs, repeated in between
 				rec.ValRSE = ptr(math.Pow(10, -float64(l)) / float64(e/10))
 			}
 			enc.Encode(rec)
 		}
-		enc.Encode(MetricsRecord{Event: "grade", Method: method, Grade: l + 1, Grades: grades, Result: &s.Grades[l]})
+		enc.Encode(rundir.MetricsRecord{Event: "grade", Method: method, Grade: l + 1, Grades: grades, Result: &s.Grades[l]})
 	}
-	enc.Encode(MetricsRecord{Event: "end", Method: method})
-	if err := os.WriteFile(filepath.Join(dir, MetricsFile), m.Bytes(), 0o644); err != nil {
+	enc.Encode(rundir.MetricsRecord{Event: "end", Method: method})
+	if err := os.WriteFile(filepath.Join(dir, rundir.MetricsFile), m.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	st := &Staged{Split: "train"}
+	st := &rundir.Staged{Split: "train"}
 	for i := range 512 {
 		x := float64(i) / 512
 		st.X = append(st.X, x)
@@ -82,10 +88,10 @@ func writeFakeRun(t *testing.T, dir, method string, grades int) {
 		}
 		st.Pred = append(st.Pred, p)
 	}
-	if err := st.WriteFile(filepath.Join(dir, StagedFile)); err != nil {
+	if err := st.WriteFile(filepath.Join(dir, rundir.StagedFile)); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, ConfigFile), []byte(`{"method": "`+method+`", "epochs": 50}`+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, rundir.ConfigFile), []byte(`{"method": "`+method+`", "epochs": 50}`+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -126,7 +132,7 @@ func TestFiguresHaveContent(t *testing.T) {
 	dir := t.TempDir()
 	writeFakeRun(t, filepath.Join(dir, "mgdl"), "mgdl", 3)
 	writeFakeRun(t, filepath.Join(dir, "sgdl"), "sgdl", 1)
-	runs, err := LoadRuns(dir)
+	runs, err := rundir.ReadRuns(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,64 +235,11 @@ func TestSpectrumFindsTheFrequency(t *testing.T) {
 	}
 }
 
-func TestNewStaged1D(t *testing.T) {
-	rng := rand.New(rand.NewPCG(3, 4))
-	m := &model.Model[float64]{}
-	for _, w := range [][]int{{1, 8, 8, 1}, {8, 8, 1}} {
-		g := nn.NewMLP[float64](w, nn.Tanh)
-		g.Init(nn.Xavier, rng)
-		m.Grades = append(m.Grades, g)
-	}
-	n := 5000 // more than MaxStagedPoints, in decreasing order
-	x, y := tensor.New[float64](n, 1), tensor.New[float64](n, 1)
-	for i := range n {
-		x.Data[i] = 1 - float64(i)/float64(n)
-		y.Data[i] = target(x.Data[i])
-	}
-	s := NewStaged1D(m, "train", x, y)
-	if s == nil || len(s.X) != MaxStagedPoints || len(s.Pred) != 2 {
-		t.Fatalf("got %d points and %d grades, want %d and 2", len(s.X), len(s.Pred), MaxStagedPoints)
-	}
-	for i := 1; i < len(s.X); i++ {
-		if !(s.X[i] > s.X[i-1]) {
-			t.Fatalf("inputs not increasing at %d: %v, %v", i, s.X[i-1], s.X[i])
-		}
-	}
-	// The staged values are the model's staged predictions at those inputs.
-	xin := tensor.New[float64](len(s.X), 1)
-	copy(xin.Data, s.X)
-	want := m.StagedPredict(xin)
-	for l := range want {
-		for i, v := range want[l].Data {
-			if v != s.Pred[l][i] {
-				t.Fatalf("grade %d point %d: %v, want %v", l+1, i, s.Pred[l][i], v)
-			}
-		}
-	}
-	for i, xv := range s.X {
-		if s.Y[i] != target(xv) {
-			t.Fatalf("target at %v: %v, want %v", xv, s.Y[i], target(xv))
-		}
-	}
-	path := filepath.Join(t.TempDir(), StagedFile)
-	if err := s.WriteFile(path); err != nil {
-		t.Fatal(err)
-	}
-	back, err := ReadStaged(path)
-	if err != nil || len(back.Pred) != 2 || back.Pred[1][7] != s.Pred[1][7] {
-		t.Fatalf("round trip: %v", err)
-	}
-	// Two inputs: no staged record.
-	if NewStaged1D(m, "train", tensor.New[float64](3, 2), tensor.New[float64](3, 1)) != nil {
-		t.Error("staged record for 2-D inputs")
-	}
-}
-
 func TestWriteReport(t *testing.T) {
 	dir := t.TempDir()
 	writeFakeRun(t, filepath.Join(dir, "a"), "mgdl", 3)
 	writeFakeRun(t, filepath.Join(dir, "b"), "sgdl", 1)
-	runs, err := LoadRuns(filepath.Join(dir, "b"), filepath.Join(dir, "a"))
+	runs, err := rundir.ReadRuns(filepath.Join(dir, "b"), filepath.Join(dir, "a"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -324,30 +277,30 @@ func TestWriteReport(t *testing.T) {
 		}
 	}
 	for _, f := range []string{"rse.png", "rse.svg", "loss.png", "spectrum-mgdl.svg", "fit-sgdl.png"} {
-		if st, err := os.Stat(filepath.Join(out, PlotsDir, f)); err != nil || st.Size() < 1000 {
+		if st, err := os.Stat(filepath.Join(out, rundir.PlotsDir, f)); err != nil || st.Size() < 1000 {
 			t.Errorf("plots/%s: %v", f, err)
 		}
 	}
 }
 
 func TestLoadRejectsNonRun(t *testing.T) {
-	if _, err := LoadRuns(t.TempDir()); err == nil || !strings.Contains(err.Error(), "not a run folder") {
+	if _, err := rundir.ReadRuns(t.TempDir()); err == nil || !strings.Contains(err.Error(), "not a run folder") {
 		t.Errorf("empty folder: %v", err)
 	}
 	dir := t.TempDir()
 	writeFakeRun(t, dir, "mgdl", 2)
 	// A damaged optional file is a warning, not an error.
-	if err := os.WriteFile(filepath.Join(dir, StagedFile), []byte("{"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, rundir.StagedFile), []byte("{"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r, err := Load(dir)
+	r, err := rundir.Read(dir)
 	if err != nil || r.Staged != nil || len(r.Warnings) != 1 {
 		t.Errorf("damaged staged.json: err %v, staged %v, warnings %v", err, r.Staged != nil, r.Warnings)
 	}
 }
 
 func TestNormsAndImageFigures(t *testing.T) {
-	f, err := NormsFigure("constructed", Norms{L1: []float64{1, .5, .25, .2}, L2: []float64{1, .6, .3, .2}, LInf: []float64{1, 1, .5, .5}, FromGrade0: true, LevelSup: []float64{1, .5, .25}})
+	f, err := NormsFigure("constructed", rundir.Norms{L1: []float64{1, .5, .25, .2}, L2: []float64{1, .6, .3, .2}, LInf: []float64{1, 1, .5, .5}, FromGrade0: true, LevelSup: []float64{1, .5, .25}})
 	if err != nil || f == nil {
 		t.Fatalf("norms figure: %v", err)
 	}
@@ -389,10 +342,10 @@ func TestConstructedRun(t *testing.T) {
 	  "grades": [{"grade": 1, "nontrivial": true, "max_increase": -0.1, "violations": 0, "sign_flips": 0, "l1": 0.3, "l2": 0.35, "linf": 1},
 	             {"grade": 2, "nontrivial": true, "max_increase": 0, "violations": 0, "sign_flips": 0, "l1": 0.1, "l2": 0.12, "linf": 0.5}],
 	  "levels": [{"level": 1, "grade_end": 2, "sup": 0.5}]}`
-	if err := os.WriteFile(filepath.Join(dir, VerifyFile), []byte(v), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, rundir.VerifyFile), []byte(v), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	runs, err := LoadRuns(dir)
+	runs, err := rundir.ReadRuns(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -410,7 +363,7 @@ func TestConstructedRun(t *testing.T) {
 			t.Errorf("report lacks %q", want)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(dir, PlotsDir)); err == nil {
+	if _, err := os.Stat(filepath.Join(dir, rundir.PlotsDir)); err == nil {
 		t.Error("NoFiles wrote plots/")
 	}
 }
@@ -423,10 +376,10 @@ func TestConstructReportFile(t *testing.T) {
 	  "checks": [{"points": "grid points", "report": {"initial": {"l1": 0.5, "l2": 0.6, "linf": 1},
 	    "grades": [{"grade": 1, "nontrivial": true, "l1": 0.3, "l2": 0.35, "linf": 0.5}, {"grade": 2, "nontrivial": true, "l1": 0.1, "l2": 0.12, "linf": 0.25}]}},
 	             {"points": "fresh points", "report": {"grades": []}}]}`
-	if err := os.WriteFile(filepath.Join(dir, ConstructFile), []byte(rep), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, rundir.ConstructFile), []byte(rep), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r, err := Load(dir)
+	r, err := rundir.Read(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,8 +10,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -19,6 +17,7 @@ import (
 	"github.com/mgdl/mgdl/data"
 	"github.com/mgdl/mgdl/internal/atomicfile"
 	"github.com/mgdl/mgdl/modelfile"
+	"github.com/mgdl/mgdl/rundir"
 	"github.com/mgdl/mgdl/tensor"
 	"github.com/mgdl/mgdl/verify"
 	"github.com/spf13/cobra"
@@ -66,14 +65,14 @@ func (o *pointsOpts) load() (pointSet, *pointSet, construct.Target, error) {
 		return pointSet{}, nil, construct.Target{}, usagef("--holdout %v: want a fraction in [0, 1)", o.holdout)
 	}
 	if o.samples != "" {
-		r, err := readSource(o.samples, o.inputs, o.targets, data.MissingError, nil)
+		r, err := data.Read(o.samples, data.ReadOptions{Inputs: splitList(o.inputs), Targets: splitList(o.targets)})
 		if err != nil {
-			return pointSet{}, nil, construct.Target{}, err
+			return pointSet{}, nil, construct.Target{}, asUsage(err)
 		}
-		if r.set.X == nil || r.set.Y == nil || r.set.Y.Cols != 1 {
+		if r.Set.X == nil || r.Set.Y == nil || r.Set.Y.Cols != 1 {
 			return pointSet{}, nil, construct.Target{}, fmt.Errorf("%s: want a table or arrays of points with one target column", o.samples)
 		}
-		pts := pointSet{name: "sample points", x: r.set.X, y: r.set.Y.Data[:r.set.Y.Rows]}
+		pts := pointSet{name: "sample points", x: r.Set.X, y: r.Set.Y.Data[:r.Set.Y.Rows]}
 		if o.holdout == 0 {
 			return pts, nil, construct.Target{}, nil
 		}
@@ -159,7 +158,7 @@ func newConstructCmd() *cobra.Command {
 		levels, maxGrades, rows     int
 		maxRefine                   int
 		tol, minCoef                float64
-		list, asJSON                bool
+		list, asJSON, replace       bool
 	)
 	cmd := &cobra.Command{
 		Use:   "construct",
@@ -233,17 +232,25 @@ computed on (where the guarantees are exact) and on fresh points between them.`,
 			}
 			r.Checks = sets
 			if out != "" {
-				if err := os.MkdirAll(out, 0o755); err != nil {
-					return fmt.Errorf("cannot create output folder: %w", err)
-				}
-				cfg, _ := json.Marshal(constructConfig{Target: tg.Name, Samples: po.samples, Points: pts.x.Rows, Options: res.Options, LevelEnds: res.LevelEnds()})
-				lv, _ := json.Marshal(res.Levels)
-				meta := modelfile.Meta{Method: "constructed", Config: cfg, Metrics: lv}
-				if err := modelfile.WriteFile(filepath.Join(out, modelName), res.Model, meta); err != nil {
+				dir, err := rundir.Create(out, rundir.CreateOptions{Replace: replace})
+				if err != nil {
 					return err
 				}
-				if rep == "" {
-					rep = filepath.Join(out, "report.json")
+				defer dir.Close()
+				cfg, err := json.Marshal(constructConfig{Target: tg.Name, Samples: po.samples, Points: pts.x.Rows, Options: res.Options, LevelEnds: res.LevelEnds()})
+				if err != nil {
+					return err
+				}
+				lv, err := json.Marshal(res.Levels)
+				if err != nil {
+					return err
+				}
+				meta := modelfile.Meta{Method: "constructed", Config: cfg, Metrics: lv}
+				if err := rundir.WriteModel(dir, res.Model, meta); err != nil {
+					return err
+				}
+				if err := dir.WriteJSON(rundir.ConstructFile, r); err != nil {
+					return err
 				}
 			}
 			if rep != "" {
@@ -270,8 +277,9 @@ computed on (where the guarantees are exact) and on fresh points between them.`,
 	f.IntVar(&maxGrades, "max-grades", 200000, "stop before a level that would exceed this many grades (0: no limit)")
 	f.IntVar(&maxRefine, "max-refine", 0, "adaptive: finest mesh tried, h = 2^-N (0: 30, less for large d)")
 	f.Float64Var(&minCoef, "min-coef", 0, "drop hats with |coefficient| at most this (0: only exact zeros; dropping keeps the guarantees)")
-	f.StringVar(&out, "out", "", "folder for model.safetensors and report.json")
-	f.StringVar(&rep, "report", "", "JSON report file (default OUT/report.json with --out)")
+	f.StringVar(&out, "out", "", "run folder for model.safetensors and report.json (it must not hold a run, unless --replace)")
+	f.BoolVar(&replace, "replace", false, "discard the run already in --out")
+	f.StringVar(&rep, "report", "", "also write the JSON report to this file")
 	f.BoolVar(&asJSON, "json", false, "print the JSON report instead of the table")
 	f.IntVar(&rows, "rows", 24, "grades listed per table (0: all)")
 	f.BoolVar(&list, "list-targets", false, "list the library targets and exit")

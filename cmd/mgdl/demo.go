@@ -5,15 +5,31 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 
-	"github.com/mgdl/mgdl"
 	"github.com/mgdl/mgdl/data"
+	"github.com/mgdl/mgdl/experiment"
+	"github.com/mgdl/mgdl/optim"
+	"github.com/mgdl/mgdl/rundir"
 	"github.com/spf13/cobra"
 )
 
+// demoGrade is the demo's budget for every grade: 400 epochs with the rate
+// decaying from 1e-3 to 1e-4 (about two minutes for both runs on 2 cores).
+func demoGrade() experiment.Config {
+	c := experiment.Default()
+	c.Data = data.Source{Example: "spectral2", Seed: 1}
+	c.Grades = experiment.Paper("spectral2")
+	for l := range c.Grades {
+		c.Grades[l].Epochs = 400
+		c.Grades[l].LR = optim.ExpDecay(1e-3, 1e-4)
+	}
+	return c
+}
+
 func newDemoCmd() *cobra.Command {
-	o := &trainOpts{}
-	var out string
+	var rf runFlags
+	var oo outputOpts
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run MGDL and SGDL side by side on spectral setting 2 (about two minutes)",
@@ -21,53 +37,67 @@ func newDemoCmd() *cobra.Command {
 on the papers' spectral-bias setting 2, a sum of 20 sines of frequency 10..200
 with decaying amplitudes, and prints per-grade train and test RSE, seconds,
 and the ratio of SGDL's test RSE to MGDL's. The default budget finishes in
-about two minutes on 2 cores; raise --epochs for the papers' accuracy.`,
+about two minutes on 2 cores; raise --epochs for the papers' accuracy.
+With --out DIR both runs are kept, as DIR/mgdl and DIR/sgdl, for 'mgdl report'.`,
 		Example: `  mgdl demo
   mgdl demo --epochs 300 --lr 1e-4 --out runs/demo   # the calibration setting of the docs`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := applyConfigFile(cmd); err != nil {
+			base, err := rf.base(demoGrade())
+			if err != nil {
 				return err
 			}
-			ex, _ := data.Lookup("spectral2")
+			if err := rf.applyRun(&base); err != nil {
+				return err
+			}
+			src, err := base.Data.Resolve()
+			if err != nil {
+				return asUsage(err)
+			}
+			base.Data = src
+			loaded, err := src.Load()
+			if err != nil {
+				return err
+			}
 			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "MGDL vs SGDL on %s\n  %s\n\n", ex.Name, ex.Description)
-			var sums [2]*mgdl.Summary
-			for i, method := range []string{"mgdl", "sgdl"} {
-				o.method = method
-				cfg, err := o.config(ex, func(string) bool { return true })
-				if err != nil {
-					return usageError{err}
+			if ex, err := data.Lookup(src.Example); err == nil {
+				fmt.Fprintf(w, "MGDL vs SGDL on %s\n  %s\n\n", ex.Name, ex.Description)
+			} else {
+				fmt.Fprintf(w, "MGDL vs SGDL on %s\n\n", filepath.Base(src.File))
+			}
+			if oo.out != "" {
+				if err := os.MkdirAll(oo.out, 0o755); err != nil {
+					return fmt.Errorf("cannot create output folder: %w", err)
 				}
-				if out != "" {
-					o.out = filepath.Join(out, method)
-					if err := os.MkdirAll(o.out, 0o755); err != nil {
-						return err
+			}
+			var sums [2]*rundir.Summary
+			for i, method := range []experiment.Method{experiment.MGDL, experiment.SGDL} {
+				cfg := base
+				cfg.Method, cfg.Grades = method, slices.Clone(base.Grades)
+				var dir *rundir.Dir
+				create := func() (*rundir.Dir, error) {
+					if oo.out == "" {
+						return nil, nil
 					}
-					if err := writeRunConfig(cmd, o.out, cfg); err != nil {
-						return err
-					}
+					var err error
+					dir, err = rundir.Create(filepath.Join(oo.out, string(method)), rundir.CreateOptions{Replace: oo.replace})
+					return dir, err
 				}
-				s, err := o.run(cmd.Context(), cfg, ex, cmd.ErrOrStderr())
+				s, err := trainLoaded(cmd.Context(), cmd.ErrOrStderr(), &oo, cfg, loaded, &rf, create, nil)
+				dir.Close()
 				if s != nil {
 					sums[i] = s
-					title := map[string]string{"mgdl": "MGDL", "sgdl": "SGDL"}[method]
-					printTable(w, title, s)
+					printTable(w, s)
 					fmt.Fprintf(w, "  total %.1f s\n\n", s.TotalSeconds)
-					if out != "" {
-						if err := os.MkdirAll(filepath.Join(out, method), 0o755); err != nil {
-							return err
-						}
-						if err := s.WriteJSON(filepath.Join(out, method, "summary.json")); err != nil {
-							return err
-						}
-					}
 				}
 				if err != nil {
 					return err
 				}
 			}
 			m, s := sums[0].Final().TestRSE, sums[1].Final().TestRSE
+			if m == nil || s == nil {
+				return nil
+			}
 			ratio := *s / *m
 			fmt.Fprintf(w, "test RSE: MGDL %.4g, SGDL %.4g; SGDL/MGDL = %.3g", *m, *s, ratio)
 			if ratio > 1 && !math.IsInf(ratio, 0) {
@@ -75,19 +105,14 @@ about two minutes on 2 cores; raise --epochs for the papers' accuracy.`,
 			} else {
 				fmt.Fprintf(w, "\n")
 			}
+			if oo.out != "" {
+				fmt.Fprintf(w, "wrote %s and %s; see them with: mgdl report %s\n", filepath.Join(oo.out, "mgdl"), filepath.Join(oo.out, "sgdl"), oo.out)
+			}
 			return nil
 		},
 	}
 	f := cmd.Flags()
-	o.addFlags(f)
-	f.StringVar(&out, "out", "", "also write mgdl/summary.json and sgdl/summary.json under this folder")
-	// The demo budget: 400 epochs per grade, lr decaying 1e-3 → 1e-4.
-	for name, v := range map[string]string{"epochs": "400", "lr-min": "1e-4"} {
-		f.Lookup(name).DefValue = v
-		// Value.Set, not f.Set: the flag stays unchanged, so --config can set it.
-		if err := f.Lookup(name).Value.Set(v); err != nil {
-			panic(err)
-		}
-	}
+	rf.addFlags(f, false, demoGrade().Grades[0])
+	oo.addFlags(f, "also keep both runs, as run folders mgdl/ and sgdl/ under this folder")
 	return cmd
 }

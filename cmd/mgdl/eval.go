@@ -7,6 +7,7 @@ import (
 
 	"github.com/mgdl/mgdl/metrics"
 	"github.com/mgdl/mgdl/modelfile"
+	"github.com/mgdl/mgdl/rundir"
 	"github.com/mgdl/mgdl/tensor"
 	"github.com/spf13/cobra"
 )
@@ -48,7 +49,7 @@ applied to the inputs and undone on the outputs).`,
 			if o.model == "" || o.data == "" {
 				return usagef("--model and --data are required")
 			}
-			f, err := openModel(o.model)
+			f, err := rundir.OpenModel(o.model)
 			if err != nil {
 				return err
 			}
@@ -90,19 +91,19 @@ func evalTyped[T tensor.Float](o *evalOpts, f *modelfile.File) ([]gradeMetrics, 
 	if err != nil {
 		return nil, err
 	}
-	if err := r.set.Validate(o.data); err != nil {
+	if err := r.Set.Validate(o.data); err != nil {
 		return nil, err
 	}
-	y := tensor.Convert[T](r.set.Y)
+	y := tensor.Convert[T](r.Set.Y)
 	var task struct {
 		Task string `json:"task"`
 	}
 	json.Unmarshal(f.Meta.Config, &task)
 	classify := task.Task == "classification"
 	var out []gradeMetrics
-	for l, p := range stagedOutputs[T](f, r.set.X) {
+	for l, p := range stagedOutputs[T](f, r.Set.X) {
 		m := gradeMetrics{Grade: l + 1, RSE: metrics.RSE(y.Raw(), p.Raw()), MSE: metrics.MSE(y.Raw(), p.Raw()), MaxErr: metrics.MaxErr(y.Raw(), p.Raw())}
-		if r.image != nil || f.Meta.Image != nil {
+		if r.Image != nil || f.Meta.Image != nil {
 			v := metrics.PSNR(y.Raw(), p.Raw())
 			m.PSNR = &v
 		}

@@ -2,8 +2,11 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/mgdl/mgdl/data"
+	"github.com/mgdl/mgdl/experiment"
+	"github.com/mgdl/mgdl/model"
 	"github.com/spf13/cobra"
 )
 
@@ -17,7 +20,11 @@ func newExamplesCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			w := cmd.OutOrStdout()
 			for _, e := range data.Examples() {
-				fmt.Fprintf(w, "%-12s %s\n             grades %v\n", e.Name, e.Description, e.Grades)
+				var widths []string
+				for _, g := range experiment.Paper(e.Name) {
+					widths = append(widths, model.FormatWidths(g.Widths))
+				}
+				fmt.Fprintf(w, "%-12s %s\n             grades [%s]\n", e.Name, e.Description, strings.Join(widths, " "))
 			}
 			return nil
 		},

@@ -11,18 +11,16 @@ import (
 	"github.com/mgdl/mgdl"
 	"github.com/mgdl/mgdl/model"
 	"github.com/mgdl/mgdl/modelfile"
+	"github.com/mgdl/mgdl/rundir"
 	"github.com/spf13/cobra"
 )
-
-// modelFileName is the model file's name inside a run folder.
-const modelFileName = "model.safetensors"
 
 func newInspectCmd() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "inspect MODEL|RUN_DIR",
 		Short: "Print a model's architecture, grades and metrics",
-		Long: `inspect reads a model file (or the ` + modelFileName + ` of a run folder) and
+		Long: `inspect reads a model file (or the ` + rundir.ModelFile + ` of a run folder) and
 prints its format version, dtype, how it was made, its inputs and targets,
 each grade's widths, activation and parameter count, and the metrics
 recorded for each grade. --json prints the file's metadata as JSON.`,
@@ -32,9 +30,9 @@ recorded for each grade. --json prints the file's metadata as JSON.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := args[0]
 			if st, err := os.Stat(path); err == nil && st.IsDir() {
-				path = filepath.Join(path, modelFileName)
+				path = filepath.Join(path, rundir.ModelFile)
 			}
-			f, err := modelfile.ReadFile(path)
+			f, err := rundir.OpenModel(path)
 			if err != nil {
 				return err
 			}

@@ -4,7 +4,9 @@
 //	mgdl train --example spectral2 --method mgdl --epochs 300 --out run1
 //
 // Exit codes: 0 success, 1 a run or data error, 2 bad usage (unknown flag,
-// invalid value), 130 interrupted (finished grades are kept).
+// invalid value, a configuration that cannot be trained), 130 interrupted
+// (SIGINT, SIGTERM or SIGHUP; finished grades are kept and the summary is
+// written).
 package main
 
 import (
@@ -47,7 +49,7 @@ grades. SGDL, the same layers trained end to end, is the baseline.`,
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	err := newRoot().ExecuteContext(ctx)
 	if err == nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"github.com/mgdl/mgdl/data"
 	"github.com/mgdl/mgdl/internal/atomicfile"
 	"github.com/mgdl/mgdl/modelfile"
+	"github.com/mgdl/mgdl/rundir"
 	"github.com/mgdl/mgdl/tensor"
 	"github.com/spf13/cobra"
 )
@@ -45,7 +45,7 @@ reconstructed at the size it was trained on (or at --size HxW).`,
 			if o.model == "" || o.out == "" {
 				return usagef("--model and --out are required")
 			}
-			f, err := openModel(o.model)
+			f, err := rundir.OpenModel(o.model)
 			if err != nil {
 				return err
 			}
@@ -66,47 +66,36 @@ reconstructed at the size it was trained on (or at --size HxW).`,
 	return cmd
 }
 
-// openModel reads a model file, or model.safetensors inside a folder.
-func openModel(path string) (*modelfile.File, error) {
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		path = filepath.Join(path, modelName)
-	}
-	return modelfile.ReadFile(path)
-}
-
 // modelInputs reads the inputs for f from path (or, for an image model
 // without a path, the pixel grid), checked against the model's width.
 // With targets it reads the targets too (for eval).
-func modelInputs(f *modelfile.File, path, inputs, targets, missing string, withTargets bool) (*readResult, error) {
+func modelInputs(f *modelfile.File, path, inputs, targets, missing string, withTargets bool) (*data.Contents, error) {
 	pol, err := data.ParseMissing(missing)
 	if err != nil {
 		return nil, usageError{fmt.Errorf("--missing: %v", err)}
 	}
-	want := &wantCols{noTargets: !withTargets}
-	if inputs == "" {
-		want.inputs = f.Meta.Inputs
+	opt := data.ReadOptions{Inputs: splitList(inputs), Targets: splitList(targets), Missing: pol, NoTargets: !withTargets}
+	if len(opt.Inputs) == 0 {
+		opt.WantInputs = f.Meta.Inputs
 	}
-	if targets == "" && withTargets {
-		want.targets = f.Meta.Targets
+	if len(opt.Targets) == 0 && withTargets {
+		opt.WantTargets = f.Meta.Targets
 	}
-	r, err := readSource(path, inputs, targets, pol, want)
+	r, err := data.Read(path, opt)
 	if err != nil {
-		return nil, err
-	}
-	if r.mnist != nil {
-		r.set = r.mnist.Test
+		return nil, asUsage(err)
 	}
 	in := f.Meta.Grades[0].Widths[0]
 	out := f.Meta.Grades[0].Widths[len(f.Meta.Grades[0].Widths)-1]
-	if r.set.X.Cols != in {
+	if r.Set.X.Cols != in {
 		names := ""
 		if len(f.Meta.Inputs) > 0 {
 			names = " (" + strings.Join(clipNames(f.Meta.Inputs), ", ") + ")"
 		}
-		return nil, fmt.Errorf("%s: the inputs have %d columns but the model expects %d%s", path, r.set.X.Cols, in, names)
+		return nil, fmt.Errorf("%s: the inputs have %d columns but the model expects %d%s", path, r.Set.X.Cols, in, names)
 	}
-	if withTargets && r.set.Y.Cols != out {
-		return nil, fmt.Errorf("%s: the targets have %d columns but the model has %d outputs", path, r.set.Y.Cols, out)
+	if withTargets && r.Set.Y.Cols != out {
+		return nil, fmt.Errorf("%s: the targets have %d columns but the model has %d outputs", path, r.Set.Y.Cols, out)
 	}
 	return r, nil
 }
@@ -151,7 +140,7 @@ func predictTyped[T tensor.Float](cmd *cobra.Command, o *predictOpts, f *modelfi
 		if err != nil {
 			return err
 		}
-		x, shape = r.set.X, r.image
+		x, shape = r.Set.X, r.Image
 	case f.Meta.Image != nil:
 		s := *f.Meta.Image
 		if o.size != "" {
@@ -232,4 +221,17 @@ func predictTyped[T tensor.Float](cmd *cobra.Command, o *predictOpts, f *modelfi
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (%d rows)\n", o.out, final.Rows)
 	return nil
+}
+
+// writeImage writes y (H·W × C, values in [0, 1]) as an image of shape s
+// to path (PNG, or JPEG for .jpg and .jpeg), atomically.
+func writeImage[T tensor.Float](path string, s data.ImageShape, y *tensor.Dense[T]) error {
+	if y.Cols != s.Channels {
+		return fmt.Errorf("the model has %d outputs, an image of %d channels needs as many", y.Cols, s.Channels)
+	}
+	var b bytes.Buffer
+	if err := data.EncodeImage(&b, path, data.ToImage(s, y)); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return atomicfile.Write(path, b.Bytes())
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/mgdl/mgdl/report"
+	"github.com/mgdl/mgdl/rundir"
 	"github.com/spf13/cobra"
 )
 
@@ -37,7 +38,7 @@ writes: mgdl/ and sgdl/), or several run folders to put side by side.`,
 				}
 				out = args[0]
 			}
-			runs, err := report.LoadRuns(args...)
+			runs, err := rundir.ReadRuns(args...)
 			if err != nil {
 				return err
 			}

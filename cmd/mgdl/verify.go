@@ -12,6 +12,7 @@ import (
 	"github.com/mgdl/mgdl/internal/atomicfile"
 	"github.com/mgdl/mgdl/model"
 	"github.com/mgdl/mgdl/modelfile"
+	"github.com/mgdl/mgdl/rundir"
 	"github.com/mgdl/mgdl/tensor"
 	"github.com/mgdl/mgdl/verify"
 	"github.com/spf13/cobra"
@@ -60,7 +61,7 @@ test set). A model saved with standardisation is checked in its own
 			if n != 1 {
 				return usagef("give exactly one of --target, --samples and --example")
 			}
-			f, err := openModel(model)
+			f, err := rundir.OpenModel(model)
 			if err != nil {
 				return err
 			}

@@ -1,4 +1,4 @@
-package report
+package rundir
 
 import (
 	"bufio"
@@ -9,34 +9,16 @@ import (
 	"image"
 	_ "image/png" // decode per-grade images
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/mgdl/mgdl"
-)
-
-// File names in a run folder.
-const (
-	SummaryFile = "summary.json"
-	ConfigFile  = "config.json"
-	MetricsFile = "metrics.jsonl"
-	// ImagesDir holds target.png and grade1.png, grade2.png, … for image
-	// regression runs: the reconstruction after each grade.
-	ImagesDir = "images"
-	// NormsFile holds residual norms of a constructed or verified model
-	// (see NormsRecord).
-	NormsFile = "norms.json"
-	// VerifyFile holds the verification report of a model: the JSON of
-	// verify.Report ("initial", "grades" and "levels" are read), or what
-	// mgdl verify --report writes ({"checks": [{"points", "report"}]}).
-	VerifyFile = "verify.json"
-	// ConstructFile is what mgdl construct writes next to its model: its
-	// "checks" (as in VerifyFile) and "levels" (with "sup") are read.
-	ConstructFile = "report.json"
 )
 
 // verifyRecord is the part of verify.Report's JSON the report reads.
@@ -64,7 +46,7 @@ type checksRecord struct {
 // first point set's report and its name ("" for a bare report), or nil
 // when the file holds neither.
 func readVerify(path string) (*verifyRecord, string, error) {
-	b, err := os.ReadFile(path)
+	b, err := readSmall(filepath.Dir(path), filepath.Base(path))
 	if err != nil {
 		return nil, "", err
 	}
@@ -115,14 +97,16 @@ type MetricsRecord struct {
 	Epochs int     `json:"epochs,omitempty"`
 	Loss   float64 `json:"loss,omitempty"`
 	LR     float64 `json:"lr,omitempty"`
-	// ValLoss is the last validation loss the trainer recorded (absent
-	// before the first record and without a validation set).
-	ValLoss *float64 `json:"val_loss,omitempty"`
-	// ValRSE is the validation RSE of the summed model that ValLoss
-	// gives (regression only).
-	ValRSE *float64          `json:"val_rse,omitempty"`
-	Result *mgdl.GradeResult `json:"result,omitempty"`
-	Error  string            `json:"error,omitempty"`
+	// TrainRSE is the training RSE over the epoch's minibatches
+	// (mgdl.Event.TrainRSE).
+	TrainRSE *float64 `json:"train_rse,omitempty"`
+	// ValLoss and ValRSE are the last validation loss and RSE the trainer
+	// recorded (absent before the first record and without a validation
+	// set).
+	ValLoss *float64          `json:"val_loss,omitempty"`
+	ValRSE  *float64          `json:"val_rse,omitempty"`
+	Result  *mgdl.GradeResult `json:"result,omitempty"`
+	Error   string            `json:"error,omitempty"`
 }
 
 // NormsRecord is the JSON form of Norms (norms.json).
@@ -140,10 +124,13 @@ type Image struct {
 	Image image.Image
 }
 
-// Run is what a run folder holds. Only Summary is required.
+// Run is what a run folder holds, read back: by mgdl report, or anyone.
+// Only Summary is required (a constructed model has a made-up one).
 type Run struct {
-	Dir     string
-	Summary *mgdl.Summary
+	Dir string
+	// Method is "mgdl", "sgdl" or, for a constructed model, "constructed".
+	Method  string
+	Summary *Summary
 	// Config is config.json as written (nil if absent).
 	Config json.RawMessage
 	// Epochs are the "epoch" records of metrics.jsonl in order.
@@ -170,7 +157,7 @@ func (r *Run) Label() string {
 	if r.label != "" {
 		return r.label
 	}
-	return strings.ToUpper(r.Summary.Method)
+	return strings.ToUpper(r.Method)
 }
 
 // Key is Label in lower case, safe in file names.
@@ -199,21 +186,20 @@ func (r *Run) EpochsByGrade() [][]MetricsRecord {
 	return out
 }
 
-// Load reads a run folder.
-func Load(dir string) (*Run, error) {
+// Read reads a run folder. Files that are present but unreadable are
+// skipped with a warning (Run.Warnings); a folder without a summary or
+// residual norms is not a run.
+func Read(dir string) (*Run, error) {
 	r := &Run{Dir: dir}
 	warn := func(err error) { r.Warnings = append(r.Warnings, err.Error()) }
 	missing := func(err error) bool { return errors.Is(err, fs.ErrNotExist) }
-	b, err := os.ReadFile(filepath.Join(dir, SummaryFile))
+	s, err := ReadSummary(dir)
 	switch {
 	case err == nil:
-		r.Summary = &mgdl.Summary{}
-		if err := json.Unmarshal(b, r.Summary); err != nil {
-			return nil, fmt.Errorf("%s: %v", filepath.Join(dir, SummaryFile), err)
-		}
+		r.Summary, r.Method = s, s.Method()
 	case missing(err) && hasNorms(dir):
 		// A constructed model: no training summary, only its norms.
-		r.Summary = &mgdl.Summary{Method: "constructed"}
+		r.Summary, r.Method = &Summary{}, "constructed"
 	default:
 		return nil, fmt.Errorf("%s is not a run folder: %w", dir, err)
 	}
@@ -241,7 +227,7 @@ func Load(dir string) (*Run, error) {
 		}
 		r.Norms = n
 	}
-	if b, err := os.ReadFile(filepath.Join(dir, ConfigFile)); err == nil {
+	if b, err := readSmall(dir, ConfigFile); err == nil {
 		var v any
 		if err := json.Unmarshal(b, &v); err != nil {
 			warn(fmt.Errorf("%s: %v", ConfigFile, err))
@@ -259,7 +245,7 @@ func Load(dir string) (*Run, error) {
 	} else if !missing(err) {
 		warn(err)
 	}
-	if b, err := os.ReadFile(filepath.Join(dir, NormsFile)); r.Norms != nil {
+	if b, err := readSmall(dir, NormsFile); r.Norms != nil {
 		// verify.json came first
 	} else if err == nil {
 		var n NormsRecord
@@ -322,7 +308,7 @@ func (r *Run) loadImages(dir string) error {
 	if _, err := os.Stat(filepath.Join(dir, "target.png")); err == nil {
 		names, titles = append(names, "target.png"), append(titles, "target")
 	}
-	for _, g := range sortedGrades(byGrade) {
+	for _, g := range slices.Sorted(maps.Keys(byGrade)) {
 		names, titles = append(names, byGrade[g]), append(titles, fmt.Sprintf("after grade %d", g))
 	}
 	for i, n := range names {
@@ -351,26 +337,26 @@ func hasNorms(dir string) bool {
 	return false
 }
 
-// isRun reports whether dir looks like a run folder.
-func isRun(dir string) bool {
+// hasResults reports whether dir holds what report shows: a summary or residual norms.
+func hasResults(dir string) bool {
 	_, err := os.Stat(filepath.Join(dir, SummaryFile))
 	return err == nil || hasNorms(dir)
 }
 
-// LoadRuns reads the run folders dirs. A single folder that is not a run
+// ReadRuns reads the run folders dirs. A single folder that is not a run
 // but holds run folders (as mgdl demo --out writes: mgdl/ and sgdl/) gives
 // those. MGDL runs come first. When two runs share a method, they are
 // labelled by their folder names.
-func LoadRuns(dirs ...string) ([]*Run, error) {
+func ReadRuns(dirs ...string) ([]*Run, error) {
 	if len(dirs) == 1 {
-		if !isRun(dirs[0]) {
+		if !hasResults(dirs[0]) {
 			ents, rerr := os.ReadDir(dirs[0])
 			if rerr != nil {
 				return nil, fmt.Errorf("%s: %w", dirs[0], rerr)
 			}
 			var sub []string
 			for _, e := range ents {
-				if e.IsDir() && isRun(filepath.Join(dirs[0], e.Name())) {
+				if e.IsDir() && hasResults(filepath.Join(dirs[0], e.Name())) {
 					sub = append(sub, filepath.Join(dirs[0], e.Name()))
 				}
 			}
@@ -382,21 +368,53 @@ func LoadRuns(dirs ...string) ([]*Run, error) {
 	}
 	var runs []*Run
 	for _, d := range dirs {
-		r, err := Load(d)
+		r, err := Read(d)
 		if err != nil {
 			return nil, err
 		}
 		runs = append(runs, r)
 	}
-	sort.SliceStable(runs, func(i, j int) bool { return runs[i].Summary.Method == "mgdl" && runs[j].Summary.Method != "mgdl" })
+	sort.SliceStable(runs, func(i, j int) bool { return runs[i].Method == "mgdl" && runs[j].Method != "mgdl" })
 	seen := map[string]int{}
 	for _, r := range runs {
-		seen[r.Summary.Method]++
+		seen[r.Method]++
 	}
 	for _, r := range runs {
-		if seen[r.Summary.Method] > 1 || r.Summary.Method == "" {
-			r.label = fmt.Sprintf("%s (%s)", strings.ToUpper(r.Summary.Method), filepath.Base(r.Dir))
+		if seen[r.Method] > 1 || r.Method == "" {
+			r.label = fmt.Sprintf("%s (%s)", strings.ToUpper(r.Method), filepath.Base(r.Dir))
 		}
 	}
 	return runs, nil
+}
+
+// Norms are a constructed (or verified) model's residual norms per grade
+// and its sup norm per level.
+type Norms struct {
+	// L1, L2 and LInf are the residual norms after grades 1, 2, …; an
+	// optional leading entry for grade 0 (the target itself) is given by
+	// FromGrade0.
+	L1, L2, LInf []float64
+	FromGrade0   bool
+	// LevelSup is the sup norm of the residual at the end of each level.
+	LevelSup []float64
+}
+
+// maxSmallFile bounds the JSON files of a run folder that are read whole.
+const maxSmallFile = 256 << 20
+
+// readSmall reads dir/name, which must be a regular file of at most
+// maxSmallFile bytes.
+func readSmall(dir, name string) ([]byte, error) {
+	path := filepath.Join(dir, name)
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	if st.Size() > maxSmallFile {
+		return nil, fmt.Errorf("%s: %d bytes is more than a run folder's %s holds (%d at most)", path, st.Size(), name, maxSmallFile)
+	}
+	return os.ReadFile(path)
 }

@@ -1,18 +1,15 @@
-package report
+package rundir
 
 import (
 	"encoding/json"
 	"fmt"
-	"os"
+	"path/filepath"
 	"sort"
 
 	"github.com/mgdl/mgdl/internal/atomicfile"
 	"github.com/mgdl/mgdl/model"
 	"github.com/mgdl/mgdl/tensor"
 )
-
-// StagedFile is the name of the staged-prediction file in a run folder.
-const StagedFile = "staged.json"
 
 // MaxStagedPoints bounds the points kept in a Staged record.
 const MaxStagedPoints = 2000
@@ -93,7 +90,7 @@ func (s *Staged) WriteFile(path string) error {
 
 // ReadStaged reads a Staged record written by WriteFile.
 func ReadStaged(path string) (*Staged, error) {
-	b, err := os.ReadFile(path)
+	b, err := readSmall(filepath.Dir(path), filepath.Base(path))
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,429 @@
+package data
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/mgdl/mgdl/tensor"
+)
+
+// SettingError is a data setting that cannot work whatever the data hold:
+// an unknown policy, a fraction out of range, an .npy file without its
+// targets. Callers can tell it from a problem in the data with errors.As.
+type SettingError struct{ Err error }
+
+func (e *SettingError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *SettingError) Unwrap() error { return e.Err }
+
+func settingErrorf(format string, a ...any) error {
+	return &SettingError{fmt.Errorf(format, a...)}
+}
+
+// Standardize says which side of the data is standardised with the
+// training set's mean and standard deviation.
+type Standardize string
+
+// Standardisations.
+const (
+	StandardizeNone    Standardize = "none"
+	StandardizeInputs  Standardize = "inputs"
+	StandardizeTargets Standardize = "targets"
+	StandardizeBoth    Standardize = "both"
+)
+
+// ParseStandardize maps none (or ""), inputs, targets or both.
+func ParseStandardize(s string) (Standardize, error) {
+	switch v := Standardize(strings.ToLower(strings.TrimSpace(s))); v {
+	case "", StandardizeNone:
+		return StandardizeNone, nil
+	case StandardizeInputs, StandardizeTargets, StandardizeBoth:
+		return v, nil
+	}
+	return "", settingErrorf("standardize %q: want none, inputs, targets or both", s)
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (s *Standardize) UnmarshalText(b []byte) error {
+	v, err := ParseStandardize(string(b))
+	if err != nil {
+		return err
+	}
+	*s = v
+	return nil
+}
+
+// Inputs reports whether inputs are standardised.
+func (s Standardize) Inputs() bool { return s == StandardizeInputs || s == StandardizeBoth }
+
+// Targets reports whether targets are standardised.
+func (s Standardize) Targets() bool { return s == StandardizeTargets || s == StandardizeBoth }
+
+// MarshalText implements encoding.TextMarshaler.
+func (m Missing) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (m *Missing) UnmarshalText(b []byte) error {
+	v, err := ParseMissing(string(b))
+	if err != nil {
+		return &SettingError{err}
+	}
+	*m = v
+	return nil
+}
+
+// MNISTName is the Source.File that names MNIST in the Go module cache.
+const MNISTName = "mnist"
+
+// Source says where a run's data come from: a synthetic example (Example,
+// drawn from Seed), or a file (File): a CSV/TSV table with a header, an
+// .npz with arrays x and y, an .npy of inputs with its targets file, a
+// PNG/JPEG image (image regression), a folder of MNIST-style IDX files, or
+// "mnist" (MNIST from the Go module cache). It is the "data" of a run's
+// configuration (config.json).
+//
+// Tables and arrays are split at random (Val and Test fractions, SplitSeed);
+// MNIST keeps its test set and splits Val off its training set; images use
+// the papers' split (train img[::2,::2], validate img[1::2,1::2], test the
+// full image); examples have their own fixed splits.
+type Source struct {
+	// Example names a synthetic example (see Examples) and Seed draws its
+	// data (phases, random validation and test points).
+	Example string `json:"example,omitempty"`
+	Seed    uint64 `json:"seed"`
+	// File is the data file or folder.
+	File string `json:"file,omitempty"`
+	// Inputs and Targets choose CSV columns (names or 0-based indices;
+	// default: the last column is the target, the others inputs) or .npz
+	// arrays (default x and y). For an .npy file, Targets holds the targets
+	// file.
+	Inputs  []string `json:"inputs,omitempty"`
+	Targets []string `json:"targets,omitempty"`
+	// Missing is the policy for missing CSV values.
+	Missing Missing `json:"missing"`
+	// Val and Test are the fractions of rows held out (tables, arrays; for
+	// MNIST, Val of the training set).
+	Val       float64 `json:"val"`
+	Test      float64 `json:"test"`
+	SplitSeed uint64  `json:"split_seed"`
+	// Standardize standardises inputs and/or targets with the training
+	// set's statistics (saved with the model, undone on predictions).
+	Standardize Standardize `json:"standardize"`
+}
+
+// DefaultExample is the example of a source that names neither an example
+// nor a file.
+const DefaultExample = "spectral2"
+
+// DefaultSource returns the defaults a source starts from before a
+// configuration sets its fields: data seed 1 and, for files, 15 %
+// validation, 15 % test, split seed 1, missing values an error, no
+// standardisation. Naming neither an example nor a file means
+// DefaultExample.
+func DefaultSource() Source {
+	return Source{Seed: 1, Val: 0.15, Test: 0.15, SplitSeed: 1, Standardize: StandardizeNone}
+}
+
+// IsFile reports whether the data come from a file rather than an example.
+func (s Source) IsFile() bool { return s.File != "" }
+
+// MarshalJSON writes only the fields that apply: example and seed for an
+// example, the file settings for a file.
+func (s Source) MarshalJSON() ([]byte, error) {
+	if !s.IsFile() {
+		return json.Marshal(struct {
+			Example string `json:"example"`
+			Seed    uint64 `json:"seed"`
+		}{s.Example, s.Seed})
+	}
+	type file Source // without the method
+	f := file(s)
+	f.Seed = 0
+	return json.Marshal(struct {
+		file
+		Seed uint64 `json:"seed,omitempty"`
+	}{file: f})
+}
+
+// Resolve checks s and puts it in its canonical form: the file path made
+// absolute (so that the configuration works from any folder), the fields
+// that do not apply to the kind of source cleared. It returns the resolved
+// source; errors are *SettingError or name a missing example.
+func (s Source) Resolve() (Source, error) {
+	if s.IsFile() {
+		if s.Example != "" {
+			return Source{}, settingErrorf("data: give an example or a file, not both (example %q, file %q)", s.Example, s.File)
+		}
+		if !strings.EqualFold(s.File, MNISTName) {
+			abs, err := filepath.Abs(s.File)
+			if err != nil {
+				return Source{}, fmt.Errorf("data: %w", err)
+			}
+			s.File = abs
+		} else {
+			s.File = MNISTName
+		}
+		if strings.EqualFold(filepath.Ext(s.File), ".npy") && len(s.Targets) == 1 {
+			if abs, err := filepath.Abs(s.Targets[0]); err == nil {
+				s.Targets = []string{abs}
+			}
+		}
+		if _, err := ParseMissing(s.Missing.String()); err != nil {
+			return Source{}, &SettingError{err}
+		}
+		if !(s.Val >= 0 && s.Test >= 0 && s.Val+s.Test < 1) {
+			return Source{}, settingErrorf("data: validation fraction %v and test fraction %v must be ≥ 0 with a sum below 1", s.Val, s.Test)
+		}
+		std, err := ParseStandardize(string(s.Standardize))
+		if err != nil {
+			return Source{}, err
+		}
+		s.Standardize = std
+		s.Seed = 0
+		return s, nil
+	}
+	if s.Example == "" {
+		s.Example = DefaultExample
+	}
+	ex, err := Lookup(s.Example)
+	if err != nil {
+		return Source{}, &SettingError{err}
+	}
+	return Source{Example: ex.Name, Seed: s.Seed}, nil
+}
+
+// Loaded is a source read whole, in float64.
+type Loaded struct {
+	Splits Splits[float64]
+	// InNames and OutNames name the input and target columns (when known).
+	InNames, OutNames []string
+	// Image is set for image regression: the image's shape.
+	Image *ImageShape
+	// Task is "classification" for one-hot class targets (MNIST, digits).
+	Task string
+	// Name is the example's name or the file's base name.
+	Name string
+	// Standardize is the source's standardisation, which Standardized
+	// applies.
+	Standardize Standardize
+}
+
+// Load reads the data s names, split as s says. s should be resolved.
+func (s Source) Load() (*Loaded, error) {
+	if !s.IsFile() {
+		ex, err := Lookup(s.Example)
+		if err != nil {
+			return nil, &SettingError{err}
+		}
+		return &Loaded{Splits: Generate[float64](ex, s.Seed), Task: ex.Task, Name: ex.Name, Standardize: StandardizeNone}, nil
+	}
+	c, err := Read(s.File, ReadOptions{Inputs: s.Inputs, Targets: s.Targets, Missing: s.Missing})
+	if err != nil {
+		return nil, err
+	}
+	l := &Loaded{InNames: c.InNames, OutNames: c.OutNames, Image: c.Image, Task: c.Task, Name: filepath.Base(s.File), Standardize: s.Standardize}
+	switch {
+	case c.Pixels != nil:
+		l.Splits, err = ImageSplits(c.Pixels)
+	case c.MNIST != nil:
+		l.Splits.Test = c.MNIST.Test
+		var tv Splits[float64]
+		tv, err = Split(c.MNIST.Train, s.Val, 0, s.SplitSeed)
+		l.Splits.Train, l.Splits.Val = tv.Train, tv.Val
+	default:
+		l.Splits, err = Split(c.Set, s.Val, s.Test, s.SplitSeed)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", s.File, err)
+	}
+	if err := l.Splits.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %v", s.File, err)
+	}
+	return l, nil
+}
+
+// Standardized returns l's splits in dtype T, standardised as l.Standardize
+// says with the training set's statistics, and that normalisation (nil for
+// none).
+func Standardized[T tensor.Float](l *Loaded) (Splits[T], *Normalization) {
+	norm := FitNormalization(l.Splits, l.Standardize.Inputs(), l.Standardize.Targets())
+	return ConvertSplits[T](Normalize(norm, l.Splits)), norm
+}
+
+// ReadOptions choose what Read takes from a file.
+type ReadOptions struct {
+	// Inputs and Targets choose CSV columns or .npz arrays (see Source);
+	// for an .npy file Targets holds the targets file.
+	Inputs, Targets []string
+	// WantInputs and WantTargets are the column names a saved model was
+	// trained on, used when Inputs or Targets is empty (CSV only).
+	WantInputs, WantTargets []string
+	// Missing is the policy for missing CSV values.
+	Missing Missing
+	// NoTargets reads the inputs only (prediction).
+	NoTargets bool
+}
+
+// Contents is a data file read whole.
+type Contents struct {
+	// Set holds the rows: a table's or arrays' inputs and targets, an
+	// image's pixel grid (coordinates and values), MNIST's test set.
+	Set Dataset[float64]
+	// Pixels is the image of an image file; MNIST the sets of an IDX folder.
+	Pixels *Pixels
+	MNIST  *MNIST
+	// InNames and OutNames name the input and target columns.
+	InNames, OutNames []string
+	// Image is the shape of an image file.
+	Image *ImageShape
+	// Task is "classification" for MNIST.
+	Task string
+}
+
+// Read reads path by its kind: a folder of MNIST IDX files (or "mnist"),
+// a PNG/JPEG image, an .npz or .npy array file, else a CSV/TSV table.
+func Read(path string, opt ReadOptions) (*Contents, error) {
+	if path == "" {
+		return nil, settingErrorf("no data file given")
+	}
+	if strings.EqualFold(path, MNISTName) {
+		dir, err := MNISTDir()
+		if err != nil {
+			return nil, err
+		}
+		path = dir
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("data: %w", err)
+	}
+	if st.IsDir() {
+		m, err := LoadMNIST(path)
+		if err != nil {
+			return nil, err
+		}
+		c := &Contents{MNIST: m, Set: m.Test, Task: "classification"}
+		for j := range m.Train.X.Cols {
+			c.InNames = append(c.InNames, "pixel"+strconv.Itoa(j))
+		}
+		for k := range 10 {
+			c.OutNames = append(c.OutNames, "class"+strconv.Itoa(k))
+		}
+		return c, nil
+	}
+	switch ext := strings.ToLower(filepath.Ext(path)); {
+	case IsImagePath(path):
+		p, err := LoadImage(path)
+		if err != nil {
+			return nil, err
+		}
+		c := &Contents{Pixels: p, Image: &p.Shape, InNames: []string{"row", "col"}, OutNames: []string{"value"}}
+		if p.Shape.Channels == 3 {
+			c.OutNames = []string{"red", "green", "blue"}
+		}
+		c.Set = Dataset[float64]{X: Coords[float64](p.Shape), Y: p.Values}
+		return c, nil
+	case ext == ".npz":
+		return readNPZ(path, opt)
+	case ext == ".npy":
+		return readNPY(path, opt)
+	default:
+		csv := CSVOptions{Missing: opt.Missing, NoTargets: opt.NoTargets, Inputs: opt.Inputs, Targets: opt.Targets}
+		if len(csv.Inputs) == 0 {
+			csv.Inputs = opt.WantInputs
+		}
+		if len(csv.Targets) == 0 {
+			csv.Targets = opt.WantTargets
+		}
+		t, err := LoadCSV(path, csv)
+		if err != nil {
+			return nil, err
+		}
+		return &Contents{Set: t.Data, InNames: t.InputNames, OutNames: t.TargetNames}, nil
+	}
+}
+
+func readNPZ(path string, opt ReadOptions) (*Contents, error) {
+	arrays, err := LoadNPZ(path)
+	if err != nil {
+		return nil, err
+	}
+	one := func(what string, names []string, def string) (string, error) {
+		switch len(names) {
+		case 0:
+			return def, nil
+		case 1:
+			return names[0], nil
+		}
+		return "", settingErrorf("%s: an .npz file takes one %s array name, not %d", path, what, len(names))
+	}
+	xk, err := one("input", opt.Inputs, "x")
+	if err != nil {
+		return nil, err
+	}
+	yk, err := one("target", opt.Targets, "y")
+	if err != nil {
+		return nil, err
+	}
+	get := func(k string) (*tensor.Dense[float64], error) {
+		a, ok := arrays[k]
+		if !ok {
+			return nil, fmt.Errorf("%s: no array %q (it holds: %s); choose with --inputs and --targets", path, k, strings.Join(Keys(arrays), ", "))
+		}
+		return a.Matrix(path + ":" + k)
+	}
+	c := &Contents{}
+	if c.Set.X, err = get(xk); err != nil {
+		return nil, err
+	}
+	if !opt.NoTargets {
+		if c.Set.Y, err = get(yk); err != nil {
+			return nil, err
+		}
+	}
+	return c, checkRows(c, path+":"+xk, path+":"+yk)
+}
+
+func readNPY(path string, opt ReadOptions) (*Contents, error) {
+	a, err := LoadNPY(path)
+	if err != nil {
+		return nil, err
+	}
+	c := &Contents{}
+	if c.Set.X, err = a.Matrix(path); err != nil {
+		return nil, err
+	}
+	if opt.NoTargets {
+		return c, nil
+	}
+	if len(opt.Targets) != 1 {
+		return nil, settingErrorf("%s: an .npy file holds the inputs only; give the targets file with --targets FILE.npy (or use an .npz with arrays x and y)", path)
+	}
+	b, err := LoadNPY(opt.Targets[0])
+	if err != nil {
+		return nil, err
+	}
+	if c.Set.Y, err = b.Matrix(opt.Targets[0]); err != nil {
+		return nil, err
+	}
+	return c, checkRows(c, path, opt.Targets[0])
+}
+
+func checkRows(c *Contents, xn, yn string) error {
+	if c.Set.Y != nil && c.Set.Y.Rows != c.Set.X.Rows {
+		return fmt.Errorf("%s has %d rows but %s has %d", xn, c.Set.X.Rows, yn, c.Set.Y.Rows)
+	}
+	return nil
+}
+
+// IsSettingError reports whether err is (or wraps) a *SettingError.
+func IsSettingError(err error) bool {
+	var s *SettingError
+	return errors.As(err, &s)
+}
