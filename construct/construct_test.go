@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mgdl/mgdl/internal/testenv"
 	"github.com/mgdl/mgdl/model"
 	"github.com/mgdl/mgdl/tensor"
 	"github.com/mgdl/mgdl/verify"
@@ -187,8 +188,8 @@ func TestShapes(t *testing.T) {
 // TestProperties checks the guarantees on the coefficient points with
 // package verify, for every variant and d = 1..3: no pointwise increase, no
 // sign flip, strict L1 and L2 decay at every nontrivial grade and (adaptive
-// rule) the sup norm at most halved per level. The long form uses ≥ 10^5
-// points for d = 1 and ≥ 4·10^4 for d = 2, 3.
+// rule) the sup norm at most halved per level. The long form (MGDL_LONG=1,
+// about a minute) uses ≥ 10^5 points for d = 1 and ≥ 4·10^4 for d = 2, 3.
 func TestProperties(t *testing.T) {
 	// Sizes keep the whole package under a minute on one core: the d = 3
 	// adaptive rule refines fast (gauss3d needs h = 1/32 at level 2, 35937
@@ -213,14 +214,14 @@ func TestProperties(t *testing.T) {
 			t.Fatal(err)
 		}
 		m, levels := c.m, c.levels
-		if testing.Short() {
+		if !testenv.IsLong() {
 			m, levels = c.mShort, c.lShort
 		}
 		x := Grid(tg.Box, m)
 		y := Eval(tg.F, x)
 		for _, v := range []Variant{VariantA, VariantB, VariantC} {
 			scheds := []Schedule{c.schedule}
-			if c.schedule == Adaptive && v == VariantA && testing.Short() {
+			if c.schedule == Adaptive && v == VariantA && !testenv.IsLong() {
 				scheds = append(scheds, Dyadic)
 			}
 			for _, s := range scheds {

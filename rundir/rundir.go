@@ -117,6 +117,14 @@ func Create(path string, opt CreateOptions) (*Dir, error) {
 		return nil, err
 	}
 	if len(names) > 0 {
+		if _, err := os.Stat(filepath.Join(path, lockFile)); err == nil {
+			// A run folder: say so first if another process writes it.
+			lk, err := acquire(path)
+			if err != nil {
+				return nil, err
+			}
+			lk.release()
+		}
 		if !opt.Replace || !IsRun(path) {
 			return nil, existsError(path, names, opt.Replace)
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/mgdl/mgdl/data"
 	"github.com/mgdl/mgdl/modelfile"
+	"github.com/mgdl/mgdl/rundir"
 )
 
 // badCase is one row of docs/BAD_INPUT.md: a command line, the exit code
@@ -41,7 +42,7 @@ func badInputCases(t *testing.T, dir string) []badCase {
 		"--epochs", "5", "--out", run, "--progress", "none"); err != nil {
 		t.Fatal(err)
 	}
-	model := filepath.Join(run, modelName)
+	model := filepath.Join(run, rundir.ModelFile)
 	mb, _ := os.ReadFile(model)
 	n := binary.LittleEndian.Uint64(mb)
 	flipped := bytes.Clone(mb)
@@ -91,10 +92,13 @@ func badInputCases(t *testing.T, dir string) []badCase {
 		{"model path does not exist", predict(filepath.Join(dir, "none.safetensors"), good), 1, "no such file or directory"},
 		{"output path cannot be written", []string{"predict", "--model", model, "--input", good, "--out", filepath.Join(dir, "no", "such", "p.csv")}, 1, "cannot write " + filepath.Join(dir, "no", "such", "p.csv")},
 		{"output folder cannot be made", []string{"train", "--data", good, "--inputs", "a,b", "--out", filepath.Join(good, "sub"), "--epochs", "1", "--progress", "none"}, 1, "cannot create output folder"},
+		{"output folder holds a run", []string{"train", "--data", good, "--inputs", "a,b", "--out", run, "--epochs", "1", "--progress", "none"}, 2, "it holds a run; give --resume"},
+		{"output folder holds other files", []string{"train", "--data", good, "--inputs", "a,b", "--out", dir, "--epochs", "1", "--progress", "none", "--replace"}, 2, "but no run (no config.json); --replace only replaces run folders"},
 		{"unknown output kind", []string{"predict", "--model", model, "--input", good, "--out", filepath.Join(dir, "p.xlsx")}, 2, "want a .csv, .tsv, .npy, .png or .jpg file"},
-		{"--resume of a folder that is no run", []string{"train", "--resume", dir}, 2, "no config.json there (is it a run folder?)"},
+		{"--resume of a folder that is no run", []string{"train", "--resume", dir}, 1, "no config.json there (is it a run folder?)"},
 		{"--resume with other settings", []string{"train", "--resume", run, "--epochs", "9"}, 2, "--resume takes every setting from"},
 		{"--data and --example together", train(good, "--example", "xu1"), 2, "give --example or --data, not both"},
+		{"--val with a synthetic example", []string{"train", "--example", "xu1", "--val", "0.3", "--out", filepath.Join(dir, "out")}, 2, "--val applies to data files (--data)"},
 	}
 }
 
@@ -140,7 +144,7 @@ func TestBadInputCLI(t *testing.T) {
 		os.WriteFile(p, []byte(table.String()), 0o644)
 	}
 	// No bad input touched the run: its model still loads.
-	if _, err := modelfile.ReadFile(filepath.Join(dir, "run", modelName)); err != nil {
+	if _, err := modelfile.ReadFile(filepath.Join(dir, "run", rundir.ModelFile)); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/mgdl/mgdl/construct"
 	"github.com/mgdl/mgdl/data"
 	"github.com/mgdl/mgdl/modelfile"
+	"github.com/mgdl/mgdl/rundir"
 	"github.com/mgdl/mgdl/tensor"
 )
 
@@ -35,7 +36,7 @@ func TestConstructCLI(t *testing.T) {
 	if len(r.Checks) != 2 || !r.Checks[0].Exact || r.Checks[0].Report.Violations != 0 || r.Checks[0].Report.SignFlips != 0 || r.Checks[1].Report.Values != 2000 {
 		t.Errorf("checks %+v", r.Checks)
 	}
-	f, err := modelfile.ReadFile(filepath.Join(dir, modelName))
+	f, err := modelfile.ReadFile(filepath.Join(dir, rundir.ModelFile))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/mgdl/mgdl/data"
 	"github.com/mgdl/mgdl/modelfile"
+	"github.com/mgdl/mgdl/rundir"
 	"github.com/mgdl/mgdl/tensor"
 )
 
@@ -120,7 +121,7 @@ func TestTableTrainPredictEval(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			f, err := modelfile.ReadFile(filepath.Join(run, modelName))
+			f, err := modelfile.ReadFile(filepath.Join(run, rundir.ModelFile))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -197,7 +198,7 @@ func TestImageRegressionCLI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err, out)
 	}
-	rec, err := data.LoadImage(filepath.Join(run, reconstructionName))
+	rec, err := data.LoadImage(filepath.Join(run, rundir.ReconstructionFile))
 	if err != nil || rec.Shape != (data.ImageShape{Height: 64, Width: 64, Channels: 1}) {
 		t.Fatalf("reconstruction: %+v %v", rec, err)
 	}
@@ -259,15 +260,15 @@ func TestKillAndResume(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	total := time.Since(start)
-	want, _ := modelParams(t, filepath.Join(ref, modelName))
+	want, _ := modelParams(t, filepath.Join(ref, rundir.ModelFile))
 	seed := uint64(time.Now().UnixNano())
 	rng := rand.New(rand.NewPCG(seed, 1))
 	t.Logf("uninterrupted run %v; kill times drawn with seed %d", total, seed)
 	ckpt := func(run string) int {
-		if _, err := os.Stat(filepath.Join(run, modelName)); err != nil {
+		if _, err := os.Stat(filepath.Join(run, rundir.ModelFile)); err != nil {
 			return 0
 		}
-		_, n := modelParams(t, filepath.Join(run, modelName)) // must load
+		_, n := modelParams(t, filepath.Join(run, rundir.ModelFile)) // must load
 		return n
 	}
 	// start runs the command; kill, if set, SIGKILLs it once waitFor says
@@ -310,7 +311,7 @@ func TestKillAndResume(t *testing.T) {
 			t.Fatal("the run kept finishing before the kill")
 		}
 		run = filepath.Join(dir, fmt.Sprint("run", attempt))
-		hasCkpt := func() bool { _, err := os.Stat(filepath.Join(run, modelName)); return err == nil }
+		hasCkpt := func() bool { _, err := os.Stat(filepath.Join(run, rundir.ModelFile)); return err == nil }
 		if start1(exec.Command(bin, append(args, "--out", run)...), hasCkpt, total/2) {
 			break
 		}
@@ -333,7 +334,7 @@ func TestKillAndResume(t *testing.T) {
 		grades = ckpt(run)
 		t.Logf("killed a resumed run: the checkpoint holds %d grades", grades)
 	}
-	got, n := modelParams(t, filepath.Join(run, modelName))
+	got, n := modelParams(t, filepath.Join(run, rundir.ModelFile))
 	if n != 3 || !slices.Equal(got, want) {
 		t.Fatalf("resumed model (%d grades) differs from the uninterrupted run's", n)
 	}
@@ -357,7 +358,7 @@ func TestInterruptKeepsGrades(t *testing.T) {
 			}
 			deadline := time.Now().Add(60 * time.Second)
 			for {
-				if _, err := os.Stat(filepath.Join(run, modelName)); err == nil || time.Now().After(deadline) {
+				if _, err := os.Stat(filepath.Join(run, rundir.ModelFile)); err == nil || time.Now().After(deadline) {
 					break
 				}
 				time.Sleep(20 * time.Millisecond)
@@ -368,7 +369,7 @@ func TestInterruptKeepsGrades(t *testing.T) {
 			if !errors.As(err, &ee) || ee.ExitCode() != 130 {
 				t.Fatalf("exit: %v", err)
 			}
-			if _, n := modelParams(t, filepath.Join(run, modelName)); n < 1 {
+			if _, n := modelParams(t, filepath.Join(run, rundir.ModelFile)); n < 1 {
 				t.Fatal("no grade kept")
 			}
 		})

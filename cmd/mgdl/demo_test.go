@@ -6,14 +6,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mgdl/mgdl/internal/testenv"
 )
 
 // TestDemoMGDLBeatsSGDL runs the demo at its default budget (about two
 // minutes) and requires MGDL's final test RSE to beat SGDL's.
 func TestDemoMGDLBeatsSGDL(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the full demo (about two minutes)")
-	}
+	testenv.Long(t, "the full demo, about two minutes")
 	dir := t.TempDir()
 	out, err := runCLI(t, "demo", "--quiet", "--out", dir)
 	if err != nil {

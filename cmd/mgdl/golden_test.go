@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
-	"errors"
 	"flag"
 	"math"
 	"os"
@@ -13,7 +11,6 @@ import (
 	"time"
 
 	"github.com/mgdl/mgdl"
-	"github.com/mgdl/mgdl/report"
 )
 
 // Golden files live under testdata/. After an intended change to a help
@@ -112,11 +109,13 @@ func progressEvents() []mgdl.Event {
 			n = 1700
 		}
 		for e := 1; e <= n; e++ {
-			vl := 0.0
+			vl, vr := math.NaN(), math.NaN()
 			if e >= 10 {
 				vl = 0.02 / float64(g*(1+e/1000))
+				vr = 0.5 * vl / 0.02
 			}
-			ev = append(ev, mgdl.Event{Grade: g, Grades: 2, Epoch: e, Epochs: 3000, Loss: 0.5 / float64(g*(1+e/100)), LR: 1e-3, ValLoss: vl})
+			loss := 0.5 / float64(g*(1+e/100))
+			ev = append(ev, mgdl.Event{Grade: g, Grades: 2, Epoch: e, Epochs: 3000, Loss: loss, TrainRSE: 2 * loss, LR: 1e-3, ValLoss: vl, ValRSE: vr})
 		}
 		r := &mgdl.GradeResult{Grade: g, Epochs: n, Seconds: float64(n) / 100, TrainRSE: 0.1 / float64(g*g), ValRSE: val(0.12 / float64(g*g)), TestRSE: val(0.13 / float64(g*g)), StopReason: mgdl.StoppedBudget}
 		if g == 2 {
@@ -165,7 +164,7 @@ func TestProgressBar(t *testing.T) {
 		t.Errorf("%d redraws in 15 s, want about 150", redraws)
 	}
 	last := s[strings.LastIndex(s, "\r")+1:]
-	for _, want := range []string{"sgdl grade 1/2", "49%", "epoch 1491/3000", "val loss 0.01", "100 epochs/s", "ETA 15s", "███████████░░░░░░░░░░░░░"} {
+	for _, want := range []string{"sgdl grade 1/2", "49%", "epoch 1491/3000", "train RSE 0.06667 val RSE 0.25", "100 epochs/s", "ETA 15s", "███████████░░░░░░░░░░░░░"} {
 		if !strings.Contains(last, want) {
 			t.Errorf("bar %q lacks %q", last, want)
 		}
@@ -206,70 +205,17 @@ func TestEtaString(t *testing.T) {
 	}
 }
 
-// TestMetricsLogSampling checks that long grades are logged at about
-// maxEpochRecords evenly spaced epochs, first and last included, and that
-// a resumed run appends.
-func TestMetricsLogSampling(t *testing.T) {
-	dir := t.TempDir()
-	count := func() (epochs, grades, ends int, last report.MetricsRecord) {
-		b, err := os.ReadFile(filepath.Join(dir, metricsFile))
-		if err != nil {
-			t.Fatal(err)
+func TestRSEString(t *testing.T) {
+	for _, c := range []struct {
+		e    mgdl.Event
+		want string
+	}{
+		{mgdl.Event{TrainRSE: 0.5, ValRSE: 0.25}, " train RSE 0.5 val RSE 0.25"},
+		{mgdl.Event{TrainRSE: 0.5, ValRSE: math.NaN()}, " train RSE 0.5"},
+		{mgdl.Event{TrainRSE: math.NaN(), ValRSE: math.Inf(1)}, ""},
+	} {
+		if got := rseString(c.e); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.e, got, c.want)
 		}
-		for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-			var r report.MetricsRecord
-			if err := json.Unmarshal([]byte(line), &r); err != nil {
-				t.Fatalf("%q: %v", line, err)
-			}
-			switch r.Event {
-			case "epoch":
-				epochs++
-				last = r
-			case "grade":
-				grades++
-			case "end":
-				ends++
-			}
-		}
-		return
-	}
-	m, err := openMetricsLog(dir, "mgdl", false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for e := 1; e <= 30000; e++ {
-		m.event(mgdl.Event{Grade: 1, Grades: 1, Epoch: e, Epochs: 30000, Loss: 1 / float64(e), LR: 1e-4, ValLoss: math.NaN()})
-	}
-	m.event(mgdl.Event{Grade: 1, Grades: 1, Epoch: 30000, Epochs: 30000, Done: true, Result: &mgdl.GradeResult{Grade: 1, TrainLoss: math.NaN()}})
-	if err := m.close(nil); err != nil {
-		t.Fatal(err)
-	}
-	epochs, grades, ends, last := count()
-	if epochs != 1001 || grades != 1 || ends != 1 || last.Epoch != 30000 || last.ValLoss != nil {
-		t.Errorf("%d epoch, %d grade, %d end records, last epoch %d (val loss %v); want 1001 (1, 30, 60, …, 30000), 1, 1, 30000, none", epochs, grades, ends, last.Epoch, last.ValLoss)
-	}
-	m, err = openMetricsLog(dir, "mgdl", true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.event(mgdl.Event{Grade: 2, Grades: 2, Epoch: 1, Epochs: 10, Loss: 1})
-	if err := m.close(errors.New("stopped")); err != nil {
-		t.Fatal(err)
-	}
-	if epochs, _, ends, _ := count(); epochs != 1002 || ends != 2 {
-		t.Errorf("after resuming: %d epoch and %d end records, want 1002 and 2", epochs, ends)
-	}
-}
-
-func TestValString(t *testing.T) {
-	e := mgdl.Event{ValLoss: 0.01}
-	if got := valString(e, 0); got != " val loss 0.01" {
-		t.Errorf("no scale: %q", got)
-	}
-	if got := valString(e, 50); got != " val RSE 0.5" {
-		t.Errorf("scale 50: %q", got)
-	}
-	if got := valString(mgdl.Event{ValLoss: math.NaN()}, 50); got != "" {
-		t.Errorf("NaN: %q", got)
 	}
 }

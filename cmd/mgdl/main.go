@@ -23,6 +23,9 @@ import (
 // usageError marks errors in how the command was called (exit code 2).
 type usageError struct{ error }
 
+// Unwrap returns the error itself, for errors.Is and errors.As.
+func (u usageError) Unwrap() error { return u.error }
+
 func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
 
 func newRoot() *cobra.Command {

@@ -10,7 +10,8 @@ import (
 	"testing"
 
 	"github.com/mgdl/mgdl"
-	"github.com/mgdl/mgdl/report"
+	"github.com/mgdl/mgdl/experiment"
+	"github.com/mgdl/mgdl/rundir"
 )
 
 func writeFile(t *testing.T, path, text string) string {
@@ -21,31 +22,29 @@ func writeFile(t *testing.T, path, text string) string {
 	return path
 }
 
-func loadSummary(t *testing.T, dir string) *mgdl.Summary {
+func loadSummary(t *testing.T, dir string) *rundir.Summary {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+	s, err := rundir.ReadSummary(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var s mgdl.Summary
-	if err := json.Unmarshal(b, &s); err != nil {
-		t.Fatal(err)
-	}
-	return &s
+	return s
 }
 
-// TestConfigFile checks a YAML experiment config in the papers' notation:
-// per-grade settings, a data section, and a flag that overrides the file.
+// TestConfigFile checks a YAML experiment config written by hand:
+// per-grade settings, grade_defaults, a data section, and flags that
+// override the file; config.json then holds the resolved configuration and
+// repeats the run bit for bit.
 func TestConfigFile(t *testing.T) {
 	dir := t.TempDir()
 	cfg := writeFile(t, filepath.Join(dir, "exp.yaml"), `
 # Xu (2023) example 1, shrunk
 method: mgdl
 data: {example: xu1, seed: 3}
+grade_defaults: {batch_size: 64, lr: {max: 1e-2, min: 1e-4}}
 grades:
-  - {widths: [1, 16, 16, 1], activation: sin, epochs: 3, lr: 0.1, lr_min: 1e-4}
-  - {widths: [16, 8, 1], activation: relu, epochs: 2, lr: 1e-2, lr_min: 1e-4}
-batch: 64
+  - {widths: [1, 16, 16, 1], activation: sin, epochs: 3, lr: {max: 0.1, min: 1e-4}}
+  - {widths: [16, 8, 1], epochs: 2}
 seed: 9
 `)
 	out := filepath.Join(dir, "run")
@@ -53,44 +52,45 @@ seed: 9
 		t.Fatal(err)
 	}
 	s := loadSummary(t, out)
-	if s.Example != "xu1" || s.Seed != 9 || len(s.Config.Grades) != 2 {
-		t.Fatalf("example %q seed %d grades %d: want xu1, 9, 2", s.Example, s.Seed, len(s.Config.Grades))
+	c := s.Config
+	if c.Data.Example != "xu1" || c.Data.Seed != 3 || c.Seed != 9 || len(c.Grades) != 2 {
+		t.Fatalf("data %+v seed %d grades %d: want xu1 seed 3, seed 9, 2 grades", c.Data, c.Seed, len(c.Grades))
 	}
-	g1, g2 := s.Config.Grades[0], s.Config.Grades[1]
+	g1, g2 := c.Grades[0], c.Grades[1]
 	if g1.Activation.String() != "sin" || g2.Activation.String() != "relu" {
-		t.Errorf("activations %v %v, want sin relu", g1.Activation, g2.Activation)
+		t.Errorf("activations %v %v, want sin relu (the default)", g1.Activation, g2.Activation)
 	}
 	if g1.Epochs != 1 || g2.Epochs != 2 { // --epochs overrides the file
 		t.Errorf("epochs %d %d, want 1 2 (from the flag)", g1.Epochs, g2.Epochs)
 	}
-	if g1.LR.Max != 0.1 || g2.LR.Max != 0.01 || g1.LR.Min != 1e-4 || g1.BatchSize != 64 {
-		t.Errorf("lr %v %v batch %d, want 0.1→1e-4, 0.01→1e-4, 64", g1.LR, g2.LR, g1.BatchSize)
+	if g1.LR.Max != 0.1 || g2.LR.Max != 0.01 || g1.LR.Min != 1e-4 || g1.BatchSize != 64 || g2.BatchSize != 64 {
+		t.Errorf("lr %v %v batch %d %d, want 0.1→1e-4, 0.01→1e-4 (grade_defaults), 64", g1.LR, g2.LR, g1.BatchSize, g2.BatchSize)
 	}
 
-	// config.json holds the resolved settings in the papers' notation and
-	// repeats the run bit for bit.
-	b, err := os.ReadFile(filepath.Join(out, "config.json"))
+	// config.json is the resolved configuration with its digest, widths on
+	// one line, and it repeats the run bit for bit.
+	b, err := os.ReadFile(filepath.Join(out, rundir.ConfigFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`"grades": [[1,16,16,1],[16,8,1]]`, `"epochs": [1,2]`, `"activation": ["sin","relu"]`, `"data_seed": 3`, `"resolved": {`} {
+	for _, want := range []string{`"widths": [1, 16, 16, 1]`, `"epochs": 1,`, `"batch_size": 64`, `"digest": "` + s.Digest + `"`, `"example": "xu1"`} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("config.json lacks %s:\n%s", want, b)
 		}
 	}
 	again := filepath.Join(dir, "again")
-	if _, err := runCLI(t, "train", "--config", filepath.Join(out, "config.json"), "--out", again, "--quiet"); err != nil {
+	if _, err := runCLI(t, "train", "--config", filepath.Join(out, rundir.ConfigFile), "--out", again, "--quiet"); err != nil {
 		t.Fatal(err)
 	}
-	s2 := loadSummary(t, again)
-	for l := range s.Grades {
-		if s.Grades[l].TrainRSE != s2.Grades[l].TrainRSE {
-			t.Errorf("grade %d: train RSE %v from config.json, %v originally", l+1, s2.Grades[l].TrainRSE, s.Grades[l].TrainRSE)
-		}
+	if s2 := loadSummary(t, again); s2.Digest != s.Digest {
+		t.Errorf("config.json gives digest %s, the run had %s", s2.Digest, s.Digest)
+	}
+	if !sameParams(t, out, again) {
+		t.Error("the run repeated from config.json has other parameters")
 	}
 
 	// The metrics log: epochs, one record per grade, and the end.
-	f, err := os.Open(filepath.Join(out, "metrics.jsonl"))
+	f, err := os.Open(filepath.Join(out, rundir.MetricsFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,13 +98,16 @@ seed: 9
 	count := map[string]int{}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		var r report.MetricsRecord
+		var r rundir.MetricsRecord
 		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
 			t.Fatalf("metrics line %q: %v", sc.Text(), err)
 		}
 		count[r.Event]++
 		if r.Event == "grade" && (r.Result == nil || r.Result.Grade != r.Grade) {
 			t.Errorf("grade record without its result: %s", sc.Text())
+		}
+		if r.Event == "epoch" && (r.TrainRSE == nil || (r.Epoch == r.Epochs) != (r.ValRSE != nil)) {
+			t.Errorf("epoch record without its train RSE, or a validation RSE not at the grade's last epoch (the record interval is 10): %s", sc.Text())
 		}
 	}
 	if count["epoch"] != 3 || count["grade"] != 2 || count["end"] != 1 {
@@ -116,38 +119,42 @@ seed: 9
 // bad files (usage errors, exit code 2).
 func TestConfigFileJSONAndErrors(t *testing.T) {
 	dir := t.TempDir()
-	js := writeFile(t, filepath.Join(dir, "exp.json"), `{"example": "xu2", "grades": [[1,8,8,1],[8,8,8,1]], "epochs": [1, 1], "lr": {"max": 0.01, "min": 0.001}, "batch": 0}`)
+	js := writeFile(t, filepath.Join(dir, "exp.json"), `{"data": {"example": "xu2"}, "grades": [[1,8,8,1],[8,8,8,1]], "grade_defaults": {"epochs": 1, "lr": {"max": 0.01, "min": 0.001}, "batch_size": 0}}`)
 	out := filepath.Join(dir, "run")
 	if _, err := runCLI(t, "train", "--config", js, "--out", out, "--quiet"); err != nil {
 		t.Fatal(err)
 	}
-	if s := loadSummary(t, out); s.Example != "xu2" || s.Config.Grades[1].LR.Min != 0.001 || s.Config.Grades[0].BatchSize != 0 {
-		t.Errorf("from JSON: example %q, grade 2 lr %v, batch %d", s.Example, s.Config.Grades[1].LR, s.Config.Grades[0].BatchSize)
+	if c := loadSummary(t, out).Config; c.Data.Example != "xu2" || c.Grades[1].LR.Min != 0.001 || c.Grades[0].BatchSize != 0 {
+		t.Errorf("from JSON: %+v, grade 2 lr %v, batch %d", c.Data, c.Grades[1].LR, c.Grades[0].BatchSize)
 	}
 	for name, tc := range map[string]struct{ file, want string }{
-		"unknown key":  {"epochz: 3\n", `unknown setting "epochz"`},
-		"bad yaml":     {"grades: [[1,2\n", "exp.yaml"},
-		"grade keys":   {"grades:\n  - {widths: [1,8,1], epochs: 2}\n  - {widths: [8,8,1]}\n", "every grade or none"},
-		"shared batch": {"grades:\n  - {widths: [1,8,8,1], batch: 2}\n  - {widths: [8,8,1], batch: 3}\n", "batch differs between grades"},
-		"bad value":    {"batch: many\n", "batch"},
+		"unknown key":       {"epochz: 3\n", `unknown setting "epochz"`},
+		"old flat key":      {"epochs: 3\n", `unknown setting "epochs" (it belongs in grade_defaults or each grade)`},
+		"unknown grade key": {"grades:\n  - {widths: [1,8,1], epoch: 2}\n", `unknown setting "grades[0].epoch"`},
+		"bad yaml":          {"grades: [[1,2\n", "exp.yaml"},
+		"duplicate key":     {"seed: 1\nseed: 2\n", "already defined"},
+		"bad value":         {"grade_defaults: {batch_size: many}\ngrades: [[1,8,1]]\n", "batch_size"},
+		"no widths":         {"grades:\n  - {epochs: 2}\n", "grades[0]: no widths"},
+		"not a mapping":     {"- 1\n- 2\n", "want a mapping"},
+		"bad method":        {"method: xgdl\n", "xgdl"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			p := writeFile(t, filepath.Join(t.TempDir(), "exp.yaml"), tc.file)
-			_, err := runCLI(t, "train", "--config", p, "--out", t.TempDir(), "--quiet")
+			_, err := runCLI(t, "train", "--config", p, "--out", filepath.Join(t.TempDir(), "run"), "--quiet")
 			var ue usageError
 			if !errors.As(err, &ue) || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %v (usage error: %v), want one mentioning %q", err, errors.As(err, &ue), tc.want)
 			}
 		})
 	}
-	if _, err := runCLI(t, "train", "--config", filepath.Join(dir, "missing.yaml"), "--out", out); err == nil {
+	if _, err := runCLI(t, "train", "--config", filepath.Join(dir, "missing.yaml"), "--out", filepath.Join(dir, "new")); err == nil {
 		t.Error("a missing config file was accepted")
 	}
 }
 
-// TestExampleConfigs checks that every config under examples/ names only
-// known settings and resolves to a valid run: each is trained with a
-// budget of one epoch per grade.
+// TestExampleConfigs checks that every config under examples/ decodes and
+// resolves to a run the trainer accepts: each is trained with a budget of
+// one epoch per grade.
 func TestExampleConfigs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short")
@@ -160,25 +167,21 @@ func TestExampleConfigs(t *testing.T) {
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			settings, err := readConfigFile(f)
+			c, err := experiment.ReadFile(f)
 			if err != nil {
 				t.Fatal(err)
 			}
-			var grades [][]int
-			if err := json.Unmarshal([]byte(settings["grades"]), &grades); err != nil {
-				t.Fatalf("grades %q: %v", settings["grades"], err)
-			}
-			out := t.TempDir()
+			out := filepath.Join(t.TempDir(), "run")
 			if _, err := runCLI(t, "train", "--config", f, "--epochs", "1", "--sgdl-epochs", "1", "--dtype", "float32", "--out", out, "--quiet"); err != nil {
 				t.Fatal(err)
 			}
 			s := loadSummary(t, out)
-			want := len(grades)
-			if s.Method == "sgdl" {
+			want := len(c.Grades)
+			if c.Method == experiment.SGDL {
 				want = 1
 			}
-			if len(s.Config.Grades) != want {
-				t.Errorf("%d grades resolved, want %d", len(s.Config.Grades), want)
+			if len(s.Grades) != want || len(s.Config.Grades) != len(c.Grades) {
+				t.Errorf("%d grades trained and %d configured, want %d and %d", len(s.Grades), len(s.Config.Grades), want, len(c.Grades))
 			}
 		})
 	}
@@ -194,8 +197,8 @@ func TestTrainThenReport(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	st, err := report.ReadStaged(filepath.Join(dir, "mgdl", "staged.json"))
-	if err != nil || len(st.Pred) != 2 || len(st.X) != report.MaxStagedPoints {
+	st, err := rundir.ReadStaged(filepath.Join(dir, "mgdl", rundir.StagedFile))
+	if err != nil || len(st.Pred) != 2 || len(st.X) != rundir.MaxStagedPoints {
 		t.Fatalf("staged.json: %v", err)
 	}
 	out, err := runCLI(t, "report", dir)
@@ -205,7 +208,7 @@ func TestTrainThenReport(t *testing.T) {
 	if !strings.Contains(out, "report.html (MGDL, SGDL)") {
 		t.Errorf("report printed %q", out)
 	}
-	b, err := os.ReadFile(filepath.Join(dir, "report.html"))
+	b, err := os.ReadFile(filepath.Join(dir, rundir.ReportFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,10 +217,13 @@ func TestTrainThenReport(t *testing.T) {
 			t.Errorf("report.html lacks %q", want)
 		}
 	}
+	if !strings.Contains(string(b), "[1,16×4,1]") {
+		t.Error("the SGDL run's table does not show its one network [1,16×4,1]")
+	}
 	if _, err := runCLI(t, "report", filepath.Join(dir, "mgdl")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "mgdl", "plots", "rse.svg")); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, "mgdl", rundir.PlotsDir, "rse.svg")); err != nil {
 		t.Error(err)
 	}
 	var ue usageError
@@ -231,9 +237,6 @@ func TestTrainThenReport(t *testing.T) {
 		t.Errorf("empty folder: %v, want a run error", err)
 	}
 
-	if _, err := os.Stat(filepath.Join(dir, "mgdl", modelFileName)); err != nil {
-		t.Skipf("train wrote no model file (%v): inspect not tested", err)
-	}
 	out, err = runCLI(t, "inspect", filepath.Join(dir, "mgdl"))
 	if err != nil {
 		t.Fatal(err)
@@ -243,7 +246,7 @@ func TestTrainThenReport(t *testing.T) {
 			t.Errorf("inspect output lacks %q:\n%s", want, out)
 		}
 	}
-	out, err = runCLI(t, "inspect", "--json", filepath.Join(dir, "mgdl", modelFileName))
+	out, err = runCLI(t, "inspect", "--json", filepath.Join(dir, "mgdl", rundir.ModelFile))
 	if err != nil || !json.Valid([]byte(out)) {
 		t.Errorf("inspect --json: %v\n%s", err, out)
 	}
@@ -252,23 +255,19 @@ func TestTrainThenReport(t *testing.T) {
 // TestImageRunReport trains on a small image and checks that the
 // reconstruction after each grade reaches the report.
 func TestImageRunReport(t *testing.T) {
-	img := filepath.Join("..", "..", "data", "testdata", "camera64.png")
-	if _, err := os.Stat(img); err != nil {
-		t.Skipf("no test image: %v", err)
-	}
-	dir := t.TempDir()
-	if _, err := runCLI(t, "train", "--data", img, "--grades", "[[2,16,16,1],[16,16,16,1]]", "--epochs", "2", "--out", dir, "--quiet"); err != nil {
+	dir := filepath.Join(t.TempDir(), "run")
+	if _, err := runCLI(t, "train", "--data", camera, "--grades", "[[2,16,16,1],[16,16,16,1]]", "--epochs", "2", "--out", dir, "--quiet"); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range []string{"target.png", "grade1.png", "grade2.png"} {
-		if _, err := os.Stat(filepath.Join(dir, report.ImagesDir, f)); err != nil {
+		if _, err := os.Stat(filepath.Join(dir, rundir.ImagesDir, f)); err != nil {
 			t.Error(err)
 		}
 	}
 	if _, err := runCLI(t, "report", dir); err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile(filepath.Join(dir, "report.html"))
+	b, err := os.ReadFile(filepath.Join(dir, rundir.ReportFile))
 	if err != nil || !strings.Contains(string(b), `id="fig-images-mgdl"`) {
 		t.Errorf("report.html has no image figure (%v)", err)
 	}
@@ -289,7 +288,7 @@ func TestVersion(t *testing.T) {
 // then the report on its folder: MGDL and SGDL side by side.
 func TestDemoConfigAndReport(t *testing.T) {
 	dir := t.TempDir()
-	cfg := writeFile(t, filepath.Join(dir, "demo.yaml"), "grades: [[1,8,8,1],[8,8,8,1]]\nepochs: 1\nlr: 1e-3\n")
+	cfg := writeFile(t, filepath.Join(dir, "demo.yaml"), "grades: [[1,8,8,1],[8,8,8,1]]\ngrade_defaults: {epochs: 1, lr: 1e-3}\n")
 	out := filepath.Join(dir, "demo")
 	text, err := runCLI(t, "demo", "--config", cfg, "--out", out, "--quiet")
 	if err != nil {
@@ -299,7 +298,7 @@ func TestDemoConfigAndReport(t *testing.T) {
 		t.Errorf("demo printed %q", text)
 	}
 	for _, m := range []string{"mgdl", "sgdl"} {
-		for _, f := range []string{"summary.json", "config.json", "metrics.jsonl", "staged.json"} {
+		for _, f := range []string{rundir.SummaryFile, rundir.ConfigFile, rundir.MetricsFile, rundir.StagedFile, rundir.ModelFile} {
 			if _, err := os.Stat(filepath.Join(out, m, f)); err != nil {
 				t.Error(err)
 			}
@@ -311,8 +310,19 @@ func TestDemoConfigAndReport(t *testing.T) {
 	if _, err := runCLI(t, "report", out); err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile(filepath.Join(out, "report.html"))
+	b, err := os.ReadFile(filepath.Join(out, rundir.ReportFile))
 	if err != nil || !strings.Contains(string(b), "MGDL vs SGDL on spectral2") {
 		t.Errorf("report.html: %v", err)
+	}
+	// A second demo into the same folder is refused; --replace replaces both runs.
+	var ue usageError
+	if _, err := runCLI(t, "demo", "--config", cfg, "--out", out, "--quiet"); !errors.As(err, &ue) || !errors.Is(err, rundir.ErrExists) {
+		t.Errorf("demo into a used folder: %v, want a usage error saying it holds a run", err)
+	}
+	if _, err := runCLI(t, "demo", "--config", cfg, "--out", out, "--quiet", "--replace", "--seed", "2"); err != nil {
+		t.Fatal(err)
+	}
+	if s := loadSummary(t, filepath.Join(out, "sgdl")); s.Config.Seed != 2 {
+		t.Errorf("--replace kept the old run (seed %d)", s.Config.Seed)
 	}
 }

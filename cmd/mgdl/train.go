@@ -201,7 +201,7 @@ func trainTyped[T tensor.Float](ctx context.Context, disp *progress, cfg experim
 	}
 	dir, err := create()
 	if err != nil {
-		return nil, err
+		return nil, asUsage(err)
 	}
 	if dir != nil && ck == nil {
 		if err := dir.WriteConfig(cfg); err != nil {
@@ -232,11 +232,12 @@ func trainTyped[T tensor.Float](ctx context.Context, disp *progress, cfg experim
 	return sum, runErr
 }
 
-// asUsage marks configuration and setting errors as usage errors (exit
-// code 2); data problems stay run errors (exit code 1).
+// asUsage marks configuration and setting errors, and an --out folder
+// that holds a run, as usage errors (exit code 2); data problems stay run
+// errors (exit code 1).
 func asUsage(err error) error {
 	var ce *mgdl.ConfigError
-	if errors.As(err, &ce) || data.IsSettingError(err) {
+	if errors.As(err, &ce) || data.IsSettingError(err) || errors.Is(err, rundir.ErrExists) {
 		return usageError{err}
 	}
 	return err

@@ -48,13 +48,18 @@ func TestTrainWritesSummary(t *testing.T) {
 		}
 	}
 	a, b, s := readSummary(t, dirs[0]), readSummary(t, dirs[1]), readSummary(t, dirs[2])
-	for _, k := range []string{"method", "dtype", "seed", "example", "grades"} {
+	for _, k := range []string{"mgdl_version", "digest", "backend", "config", "grades", "total_seconds"} {
 		if _, ok := a[k]; !ok {
 			t.Errorf("summary lacks %q", k)
 		}
 	}
+	for _, k := range []string{"method", "dtype", "seed", "data", "grades"} {
+		if _, ok := a["config"].(map[string]any)[k]; !ok {
+			t.Errorf("summary's config lacks %q", k)
+		}
+	}
 	ga := a["grades"].([]any)
-	if len(ga) != 2 || len(s["grades"].([]any)) != 1 || s["method"] != "sgdl" {
+	if len(ga) != 2 || len(s["grades"].([]any)) != 1 || s["config"].(map[string]any)["method"] != "sgdl" {
 		t.Fatalf("grades: mgdl %d, sgdl %v", len(ga), s["grades"])
 	}
 	for i, g := range ga {
