@@ -83,8 +83,9 @@ type Config struct {
 	Seed uint64 `json:"seed"`
 	// Task is Regression (the default when empty) or Classification.
 	Task Task `json:"task,omitempty"`
-	// Ridge is the relative ridge of least-squares refits: λ = Ridge ·
-	// trace(HᵀH)/(h+1). 0 means the default 1e-10.
+	// Ridge is the relative ridge of least-squares refits (refit.go): the
+	// penalty is λ‖W‖² with λ = Ridge · max(trace(HᵀH)/h, n) for n rows of h
+	// hidden features H. 0 means the default 1e-10.
 	Ridge float64 `json:"ridge,omitempty"`
 	// Grow, if set, adds grades adaptively after the listed ones.
 	Grow *Grow `json:"grow,omitempty"`

@@ -233,20 +233,3 @@ func TestRestoreContinuesExactly(t *testing.T) {
 		t.Error("restoring a mismatched model succeeded")
 	}
 }
-
-func TestFormatWidths(t *testing.T) {
-	for _, c := range []struct {
-		w    []int
-		want string
-	}{
-		{[]int{1, 256, 256, 1}, "[1,256×2,1]"},
-		{[]int{1, 256, 256, 256, 256, 256, 256, 256, 256, 1}, "[1,256×8,1]"},
-		{[]int{256, 128, 128, 64, 1}, "[256,128×2,64,1]"},
-		{[]int{1, 1}, "[1,1]"},
-		{[]int{4, 4, 4}, "[4,4,4]"},
-	} {
-		if got := model.FormatWidths(c.w); got != c.want {
-			t.Errorf("model.FormatWidths(%v) = %s, want %s", c.w, got, c.want)
-		}
-	}
-}

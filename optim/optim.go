@@ -109,7 +109,7 @@ func (a *Adam[T]) Steps() int { return a.t }
 //	p -= lr · (m/(1-β1ᵗ)) / (sqrt(v/(1-β2ᵗ)) + ε)
 //
 // A step of at least 2·adamChunk parameters is cut into chunks that the
-// calling goroutine and idle helper goroutines (one per extra processor,
+// calling goroutine and idle helper goroutines (at most Threads()-1,
 // started on first use) update together; every parameter is computed the
 // same way whoever updates it, so the result does not depend on the split.
 func (a *Adam[T]) Step(params, grads []T, lr float64) {
@@ -129,7 +129,7 @@ func (a *Adam[T]) Step(params, grads []T, lr float64) {
 		step: T(lr / c1), isc2: T(1 / math.Sqrt(c2)),
 		b1: b1, b2: b2, o1: 1 - b1, o2: 1 - b2, eps: T(a.Eps),
 	}
-	procs := runtime.GOMAXPROCS(0)
+	procs := Threads()
 	if n < 2*adamChunk || procs < 2 {
 		u.apply(0, n)
 		return
@@ -200,6 +200,23 @@ func (s *adamPar[T]) work() {
 func (s *adamPar[T]) help() {
 	s.work()
 	s.wg.Done()
+}
+
+// threads is the thread count of a step set by SetThreads (0: GOMAXPROCS).
+var threads atomic.Int64
+
+// SetThreads sets how many threads (the caller and helpers) may share one
+// optimizer step; 0 means one per processor (runtime.GOMAXPROCS). The
+// command line's --threads sets it together with the matrix backend's, so
+// that the whole training step obeys one thread count.
+func SetThreads(n int) { threads.Store(int64(max(n, 0))) }
+
+// Threads returns the thread count of a step.
+func Threads() int {
+	if n := int(threads.Load()); n > 0 {
+		return min(n, runtime.GOMAXPROCS(0))
+	}
+	return runtime.GOMAXPROCS(0)
 }
 
 // helpers hands shared steps to the helper goroutines. It is unbuffered: a

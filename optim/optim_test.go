@@ -77,8 +77,29 @@ func TestScheduleValidate(t *testing.T) {
 // TestAdamSharedStepBitExact checks that a step shared with the helpers
 // (more than 2·adamChunk parameters) gives the same bits as the serial one.
 func TestAdamSharedStepBitExact(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		t.Skip("one processor: every step is serial, so there is no shared step to compare")
+	}
 	testAdamShared[float64](t)
 	testAdamShared[float32](t)
+}
+
+// TestAdamThreads: SetThreads bounds the threads of a step, and 1 makes
+// every step serial.
+func TestAdamThreads(t *testing.T) {
+	defer SetThreads(0)
+	SetThreads(1)
+	if Threads() != 1 {
+		t.Errorf("SetThreads(1): Threads() = %d", Threads())
+	}
+	SetThreads(1 << 20)
+	if Threads() != runtime.GOMAXPROCS(0) {
+		t.Errorf("Threads() = %d above GOMAXPROCS %d", Threads(), runtime.GOMAXPROCS(0))
+	}
+	SetThreads(0)
+	if Threads() != runtime.GOMAXPROCS(0) {
+		t.Errorf("SetThreads(0): Threads() = %d", Threads())
+	}
 }
 
 func testAdamShared[T float32 | float64](t *testing.T) {
@@ -92,9 +113,9 @@ func testAdamShared[T float32 | float64](t *testing.T) {
 	shared, serial := NewAdam[T](), NewAdam[T]()
 	for step := range 3 {
 		shared.Step(p1, g, 1e-3)
-		prev := runtime.GOMAXPROCS(1)
+		SetThreads(1)
 		serial.Step(p2, g, 1e-3)
-		runtime.GOMAXPROCS(prev)
+		SetThreads(0)
 		for i := range p1 {
 			if p1[i] != p2[i] || shared.m[i] != serial.m[i] || shared.v[i] != serial.v[i] {
 				t.Fatalf("step %d, parameter %d: shared %v, serial %v", step, i, p1[i], p2[i])

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/mgdl/mgdl/optim"
 	"github.com/mgdl/mgdl/tensor"
 	"github.com/spf13/cobra"
 )
@@ -14,7 +15,7 @@ type backendOpts struct {
 func (b *backendOpts) addFlags(root *cobra.Command) {
 	f := root.PersistentFlags()
 	f.StringVar(&b.name, "backend", "", "matrix backend: go (pure-Go kernels), openblas (a system CBLAS loaded at run time), auto (OpenBLAS when it loads, else go), gonum; default $"+tensor.BackendEnv+", else go")
-	f.IntVar(&b.threads, "threads", 0, "threads for one matrix product (0: one per core)")
+	f.IntVar(&b.threads, "threads", 0, "threads of one training step: each matrix product and the optimizer update (0: one per core)")
 }
 
 // use selects the backend before any command runs. A backend that cannot be
@@ -34,5 +35,6 @@ func (b *backendOpts) use() error {
 	if b.threads > 0 && !tensor.SetBackendThreads(be, b.threads) {
 		return usagef("--threads: backend %s has no thread setting", be.Name())
 	}
+	optim.SetThreads(b.threads)
 	return nil
 }
