@@ -3,7 +3,9 @@ package data
 import (
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"image/png"
@@ -505,4 +507,27 @@ func FuzzDecodeIDX(f *testing.F) {
 			t.Fatalf("shape %v with %d values", a.Shape, len(a.Data))
 		}
 	})
+}
+
+// TestDiabetesCSV pins the shipped example table (examples/data/README.md):
+// its bytes, its shape and its first row.
+func TestDiabetesCSV(t *testing.T) {
+	path := filepath.Join("..", "examples", "data", "diabetes.csv")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != "731c91514b20f51185739fd2533cde9eccd1c61b16c2aba62d9c8082a9151d4f" {
+		t.Fatalf("%s has changed (SHA-256 %x)", path, sum)
+	}
+	tb, err := LoadCSV(path, CSVOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tb.Data.X.Rows != 442 || tb.Data.X.Cols != 10 || tb.Data.Y.Cols != 1 || tb.TargetNames[0] != "progression" {
+		t.Fatalf("%d×%d inputs, targets %v", tb.Data.X.Rows, tb.Data.X.Cols, tb.TargetNames)
+	}
+	if r := tb.Data.X.Row(0); r[0] != 59 || r[2] != 32.1 || tb.Data.Y.Data[0] != 151 {
+		t.Errorf("first row %v → %v", r, tb.Data.Y.Data[0])
+	}
 }

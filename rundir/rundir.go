@@ -88,6 +88,9 @@ type CreateOptions struct {
 	Replace bool
 }
 
+// ErrNotRun is wrapped by Resume's error for a path that is no run folder.
+var ErrNotRun = errors.New("not a run folder")
+
 // ErrExists is wrapped by Create's error when the path holds files and
 // Replace was not asked for.
 var ErrExists = errors.New("the folder already holds files")
@@ -260,10 +263,10 @@ func Resume(path string) (*Dir, experiment.Config, *modelfile.File, error) {
 	path = filepath.Clean(path)
 	st, err := os.Stat(path)
 	if err != nil || !st.IsDir() {
-		return nil, experiment.Config{}, nil, fmt.Errorf("%s: no such run folder", path)
+		return nil, experiment.Config{}, nil, fmt.Errorf("%s: %w: no such folder", path, ErrNotRun)
 	}
 	if _, err := os.Stat(filepath.Join(path, ConfigFile)); err != nil {
-		return nil, experiment.Config{}, nil, fmt.Errorf("%s: no %s there (is it a run folder?)", path, ConfigFile)
+		return nil, experiment.Config{}, nil, fmt.Errorf("%s: %w: no %s there", path, ErrNotRun, ConfigFile)
 	}
 	lk, err := acquire(path)
 	if err != nil {

@@ -163,10 +163,10 @@ func TestResume(t *testing.T) {
 		t.Errorf("without a model: checkpoint %v, error %v", ck, err)
 	}
 	d.Close()
-	if _, _, _, err := Resume(filepath.Join(dir, "nope")); err == nil || !strings.Contains(err.Error(), "no such run folder") {
+	if _, _, _, err := Resume(filepath.Join(dir, "nope")); err == nil || !errors.Is(err, ErrNotRun) {
 		t.Errorf("a missing folder: %v", err)
 	}
-	if _, _, _, err := Resume(t.TempDir()); err == nil || !strings.Contains(err.Error(), "no config.json") {
+	if _, _, _, err := Resume(t.TempDir()); err == nil || !errors.Is(err, ErrNotRun) {
 		t.Errorf("a folder without config.json: %v", err)
 	}
 }

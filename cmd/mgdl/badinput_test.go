@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -95,7 +96,7 @@ func badInputCases(t *testing.T, dir string) []badCase {
 		{"output folder holds a run", []string{"train", "--data", good, "--inputs", "a,b", "--out", run, "--epochs", "1", "--progress", "none"}, 2, "it holds a run; give --resume"},
 		{"output folder holds other files", []string{"train", "--data", good, "--inputs", "a,b", "--out", dir, "--epochs", "1", "--progress", "none", "--replace"}, 2, "but no run (no config.json); --replace only replaces run folders"},
 		{"unknown output kind", []string{"predict", "--model", model, "--input", good, "--out", filepath.Join(dir, "p.xlsx")}, 2, "want a .csv, .tsv, .npy, .png or .jpg file"},
-		{"--resume of a folder that is no run", []string{"train", "--resume", dir}, 1, "no config.json there (is it a run folder?)"},
+		{"--resume of a folder that is no run", []string{"train", "--resume", dir}, 2, "not a run folder: no config.json there"},
 		{"--resume with other settings", []string{"train", "--resume", run, "--epochs", "9"}, 2, "--resume takes every setting from"},
 		{"--data and --example together", train(good, "--example", "xu1"), 2, "give --example or --data, not both"},
 		{"--val with a synthetic example", []string{"train", "--example", "xu1", "--val", "0.3", "--out", filepath.Join(dir, "out")}, 2, "--val applies to data files (--data)"},
@@ -114,8 +115,8 @@ func foreignSafetensors() []byte {
 }
 
 // TestBadInputCLI runs every bad-input case through the real binary: each
-// exits with its code and message, and none panics. With
-// MGDL_WRITE_BAD_INPUT=path it also writes the table of docs/BAD_INPUT.md.
+// exits with its code and message, and none panics; the table of the cases
+// it builds must be docs/BAD_INPUT.md's (with -update it is written there).
 func TestBadInputCLI(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
@@ -135,16 +136,49 @@ func TestBadInputCLI(t *testing.T) {
 			}
 			msg := strings.TrimSpace(strings.ReplaceAll(stderr, dir+string(filepath.Separator), ""))
 			msg = strings.ReplaceAll(msg, dir, "DIR")
+			msg = tmpName.ReplaceAllString(msg, ".tmpNNN")
 			args := strings.ReplaceAll(strings.Join(c.args, " "), dir+string(filepath.Separator), "")
 			args = strings.ReplaceAll(args, dir, "DIR")
 			fmt.Fprintf(&table, "| %s | `mgdl %s` | %d | `%s` |\n", c.name, strings.ReplaceAll(args, "|", `\|`), code, strings.ReplaceAll(msg, "|", `\|`))
 		})
 	}
-	if p := os.Getenv("MGDL_WRITE_BAD_INPUT"); p != "" {
-		os.WriteFile(p, []byte(table.String()), 0o644)
-	}
+	syncDocTable(t, filepath.Join("..", "..", "docs", "BAD_INPUT.md"), table.String())
 	// No bad input touched the run: its model still loads.
 	if _, err := modelfile.ReadFile(filepath.Join(dir, "run", rundir.ModelFile)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// tmpName matches the random part of a temporary file's name.
+var tmpName = regexp.MustCompile(`\.tmp[0-9]+`)
+
+// syncDocTable checks that the markdown table starting with want's first
+// line in the document at path is want; with -update it rewrites it.
+func syncDocTable(t *testing.T, path, want string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	head := want[:strings.Index(want, "\n")+1]
+	i := strings.Index(doc, head)
+	if i < 0 {
+		t.Fatalf("%s has no table starting %q", path, head)
+	}
+	j := strings.Index(doc[i:], "\n\n")
+	if j < 0 {
+		j = len(doc) - i
+	} else {
+		j++
+	}
+	if got := doc[i : i+j]; got != want {
+		if *update {
+			if err := os.WriteFile(path, []byte(doc[:i]+want+doc[i+j:]), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+		t.Errorf("%s's table differs from the cases the test ran; if the change is intended, run: go test ./cmd/mgdl -run BadInput -update\n--- the test's table:\n%s", path, want)
 	}
 }

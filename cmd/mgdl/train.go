@@ -85,6 +85,9 @@ refused unless --resume or --replace is given.`,
 					return usagef("--resume continues the run in %s; --replace would discard it: give one of them", resume)
 				}
 				dir, cfg, ck, err := rundir.Resume(resume)
+				if errors.Is(err, rundir.ErrNotRun) {
+					return usageError{fmt.Errorf("--resume %w", err)}
+				}
 				if err != nil {
 					return err
 				}
