@@ -7,7 +7,6 @@
 // of package construct guarantees (exactly at the points its coefficients
 // were computed on); a trained model in general does not have them.
 //
-// Program compiles a model with many narrow grades into a sparse evaluator
-// that is much faster than mgdl.Model.Predict for such models; Walk picks it
-// automatically.
+// The model is evaluated through model.Model.Walk, which runs models of many
+// narrow grades through a compiled model.Program.
 package verify
