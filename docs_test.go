@@ -29,11 +29,13 @@ import (
 // in a fresh copy of the repository (one per file), with the binary that
 // the README's `go build` line makes on the PATH as `mgdl`.
 //
-// A command runs exactly as printed, except that a slow one may get a
-// budget override (budget below: flags added, nothing else changed) unless
-// MGDL_LONG=1, which runs everything as printed. A few lines are not run,
-// each with its reason (notRun). The README's first command also runs
-// under a terminal (a pty), and, as printed, without one.
+// A command runs exactly as printed, except that a slow one gets a budget
+// override (budget below: flags added, nothing else changed). A few lines
+// are not run, each with its reason (notRun). `go test` lines are tests,
+// which go test ./... runs, or benchmarks, which MGDL_LONG=1 runs here,
+// shortened. The README's first command also runs under a terminal (a
+// pty), with its budget; TestDemoMGDLBeatsSGDL (cmd/mgdl, MGDL_LONG=1)
+// runs the demo at its full budget.
 
 // docCmd is one command line of a document.
 type docCmd struct {
@@ -308,16 +310,22 @@ func TestDocCommands(t *testing.T) {
 					skipped = append(skipped, fmt.Sprintf("%s %q: %s", where, printed, why))
 					continue
 				}
-				if strings.HasPrefix(printed, "go test ") && !long {
-					skipped = append(skipped, fmt.Sprintf("%s %q: runs tests or benchmarks (MGDL_LONG=1 runs it here)", where, printed))
-					continue
+				if strings.HasPrefix(printed, "go test ") {
+					switch {
+					case !strings.Contains(printed, "-bench"):
+						skipped = append(skipped, fmt.Sprintf("%s %q: a test, which go test ./... runs", where, printed))
+						continue
+					case !long:
+						skipped = append(skipped, fmt.Sprintf("%s %q: a benchmark (MGDL_LONG=1 runs it here, shortened)", where, printed))
+						continue
+					}
 				}
 				if c.inline && placeholder.MatchString(printed) {
 					skipped = append(skipped, fmt.Sprintf("%s %q: a schematic command (placeholders)", where, printed))
 					continue
 				}
 				run := c.text
-				if b, ok := budget[printed]; ok && !long {
+				if b, ok := budget[printed]; ok {
 					if !addsOnly(printed, b) {
 						t.Fatalf("budget for %q changes more than flags: %q", printed, b)
 					}
@@ -341,7 +349,7 @@ func TestDocCommands(t *testing.T) {
 		})
 	}
 	for p := range budget {
-		if !long && !usedBudget[p] && !strings.HasPrefix(p, "bench/") {
+		if !usedBudget[p] && !strings.HasPrefix(p, "bench/") && !strings.HasPrefix(p, "go test ") {
 			t.Errorf("budget entry %q matches no command of the documentation", p)
 		}
 	}
@@ -367,7 +375,7 @@ func addsOnly(printed, run string) bool {
 			i++
 			continue
 		}
-		if !strings.HasPrefix(r[j], "--") && (j == 0 || !strings.HasPrefix(r[j-1], "--")) {
+		if !strings.HasPrefix(r[j], "-") && (j == 0 || !strings.HasPrefix(r[j-1], "-")) {
 			return false
 		}
 	}
@@ -398,10 +406,7 @@ func TestFirstCommandOnATerminal(t *testing.T) {
 	if printed != "go run ./cmd/mgdl demo" {
 		t.Fatalf("the README's first command is %q; this test knows the demo", printed)
 	}
-	run := printed
-	if !testenv.IsLong() {
-		run = budget[printed]
-	}
+	run := budget[printed]
 	sandbox := copyRepo(t)
 	args := strings.Fields(run)
 	cmd := exec.Command(args[0], args[1:]...)

@@ -105,8 +105,10 @@ func (c Config) Trainer() mgdl.Config {
 // default architecture for the data (DefaultWidths) with DefaultGrade's
 // settings, and the task. It checks the method and the dtype and resolves
 // the data source (absolute paths). The trainer checks the grades against
-// the data (mgdl.NewTrainer).
+// the data (mgdl.NewTrainer). Version and Digest, which describe a file,
+// are cleared.
 func (c *Config) Resolve(l *data.Loaded) error {
+	c.Version, c.Digest = "", ""
 	src, err := c.Data.Resolve()
 	if err != nil {
 		return err

@@ -122,12 +122,17 @@ func TestResolveRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			back := resolved(t, mustDecode(t, string(b)))
-			d2, _ := back.ComputeDigest()
-			if back.Digest != d1 || d2 != d1 {
-				t.Fatalf("digest %s in the file, %s decoded, %s before", back.Digest, d2, d1)
+			dec := mustDecode(t, string(b))
+			if dec.Digest != d1 {
+				t.Fatalf("digest %s in the file, %s before", dec.Digest, d1)
 			}
-			back.Version, back.Digest = "", ""
+			back := resolved(t, dec)
+			if d2, _ := back.ComputeDigest(); d2 != d1 {
+				t.Fatalf("digest %s decoded and resolved, %s before", d2, d1)
+			}
+			if back.Version != "" || back.Digest != "" {
+				t.Errorf("Resolve kept the file's version %q and digest %q", back.Version, back.Digest)
+			}
 			if !reflect.DeepEqual(back, c) {
 				t.Errorf("decoded\n%+v\nwant\n%+v", back, c)
 			}

@@ -326,12 +326,17 @@ func (d *Dir) WriteConfig(cfg experiment.Config) error {
 	return atomicfile.Write(d.File(ConfigFile), b)
 }
 
+// ModelPath returns path, or the model file in it when path is a folder.
+func ModelPath(path string) string {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return filepath.Join(path, ModelFile)
+	}
+	return path
+}
+
 // OpenModel reads a model file, or the model.safetensors of a run folder.
 func OpenModel(path string) (*modelfile.File, error) {
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		path = filepath.Join(path, ModelFile)
-	}
-	return modelfile.ReadFile(path)
+	return modelfile.ReadFile(ModelPath(path))
 }
 
 // WriteReport writes a report into dir (a run folder, or any folder): the

@@ -9,7 +9,6 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -356,13 +355,4 @@ func splitList(s string) []string {
 		parts[i] = strings.TrimSpace(p)
 	}
 	return parts
-}
-
-// describe is one line naming a configuration's data and grades.
-func describe(c experiment.Config) string {
-	src := c.Data.Example
-	if c.Data.IsFile() {
-		src = c.Data.File
-	}
-	return fmt.Sprintf("%s on %s, %d grades, %s, seed %d", strings.ToUpper(string(c.Method)), src, len(c.Grades), c.DType, c.Seed)
 }

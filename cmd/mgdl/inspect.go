@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/mgdl/mgdl"
@@ -28,10 +26,7 @@ recorded for each grade. --json prints the file's metadata as JSON.`,
   mgdl inspect runs/mgdl/model.safetensors --json`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path := args[0]
-			if st, err := os.Stat(path); err == nil && st.IsDir() {
-				path = filepath.Join(path, rundir.ModelFile)
-			}
+			path := rundir.ModelPath(args[0])
 			f, err := rundir.OpenModel(path)
 			if err != nil {
 				return err

@@ -1,5 +1,6 @@
-// Package testenv holds the switch for the slow checks: experiments and
-// full-budget runs that the README's test command leaves out.
+// Package testenv holds the switch for the slow checks that the README's
+// test command leaves out: the full demo, the long constructive
+// properties, the documented benchmarks.
 //
 //	MGDL_LONG=1 go test ./...
 //
