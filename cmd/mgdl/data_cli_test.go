@@ -227,40 +227,41 @@ func TestImageRegressionCLI(t *testing.T) {
 	}
 }
 
-// modelParams returns all parameters of the model file at path.
-func modelParams(t *testing.T, path string) ([]float64, int) {
-	t.Helper()
-	f, err := modelfile.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := modelfile.Model[float64](f)
-	var p []float64
-	for _, g := range m.Grades {
-		p = append(p, g.Params()...)
-	}
-	return p, len(m.Grades)
-}
-
 // TestKillAndResume kills a training process with SIGKILL at random
 // moments during its grades, checks that whatever checkpoint is left
 // loads, resumes with --resume until the run finishes, and compares the
-// final model with an uninterrupted run's: they must be bit-identical.
+// final model with an uninterrupted run's: they must be bit-identical. It
+// does so for a synthetic example, a CSV file (standardised) and an image.
 func TestKillAndResume(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs training processes for several seconds")
 	}
+	csv := filepath.Join(t.TempDir(), "table.csv")
+	writeTable(t, csv, 3000)
+	for _, c := range []struct {
+		name string
+		args []string
+	}{
+		{"example", []string{"--example", "xu1", "--grades", "[[1,32,32,1],[32,32,32,1],[32,32,32,1]]", "--activation", "relu", "--epochs", "120", "--batch", "128"}},
+		{"csv", []string{"--data", csv, "--inputs", "a,b", "--standardize", "both", "--grades", "[[2,32,32,1],[32,32,32,1],[32,32,32,1]]", "--epochs", "100", "--batch", "64"}},
+		{"image", []string{"--data", camera, "--grades", "[[2,32,32,1],[32,32,32,1],[32,32,32,1]]", "--epochs", "60", "--batch", "64"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			killAndResume(t, append([]string{"train", "--lr", "1e-3", "--progress", "none"}, c.args...))
+		})
+	}
+}
+
+func killAndResume(t *testing.T, args []string) {
 	bin := mgdlBinary(t)
 	dir := t.TempDir()
-	args := []string{"train", "--example", "xu1", "--grades", "[[1,32,32,1],[32,32,32,1],[32,32,32,1]]", "--activation", "relu",
-		"--epochs", "120", "--lr", "1e-3", "--batch", "128", "--progress", "none"}
 	ref := filepath.Join(dir, "ref")
 	start := time.Now()
 	if out, err := exec.Command(bin, append(args, "--out", ref)...).CombinedOutput(); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	total := time.Since(start)
-	want, _ := modelParams(t, filepath.Join(ref, rundir.ModelFile))
+	want, _ := params(t, ref)
 	seed := uint64(time.Now().UnixNano())
 	rng := rand.New(rand.NewPCG(seed, 1))
 	t.Logf("uninterrupted run %v; kill times drawn with seed %d", total, seed)
@@ -268,7 +269,7 @@ func TestKillAndResume(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(run, rundir.ModelFile)); err != nil {
 			return 0
 		}
-		_, n := modelParams(t, filepath.Join(run, rundir.ModelFile)) // must load
+		_, n := params(t, run) // must load
 		return n
 	}
 	// start runs the command; kill, if set, SIGKILLs it once waitFor says
@@ -334,7 +335,7 @@ func TestKillAndResume(t *testing.T) {
 		grades = ckpt(run)
 		t.Logf("killed a resumed run: the checkpoint holds %d grades", grades)
 	}
-	got, n := modelParams(t, filepath.Join(run, rundir.ModelFile))
+	got, n := params(t, run)
 	if n != 3 || !slices.Equal(got, want) {
 		t.Fatalf("resumed model (%d grades) differs from the uninterrupted run's", n)
 	}
@@ -369,7 +370,7 @@ func TestInterruptKeepsGrades(t *testing.T) {
 			if !errors.As(err, &ee) || ee.ExitCode() != 130 {
 				t.Fatalf("exit: %v", err)
 			}
-			if _, n := modelParams(t, filepath.Join(run, rundir.ModelFile)); n < 1 {
+			if _, n := params(t, run); n < 1 {
 				t.Fatal("no grade kept")
 			}
 		})
