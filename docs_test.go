@@ -65,12 +65,13 @@ var budget = map[string]string{
 	"mgdl train --example digits --out runs/digits":                                                   "mgdl train --example digits --out runs/digits --epochs 3",
 	"mgdl train --example digits --refit --out runs/digits-refit":                                     "mgdl train --example digits --refit --out runs/digits-refit --epochs 3",
 	"mgdl train --config examples/spectral2-mgdl.yaml --epochs 300 --out runs/s2":                     "mgdl train --config examples/spectral2-mgdl.yaml --epochs 300 --out runs/s2 --epochs 2",
-	"mgdl bench --step": "mgdl bench --step --repeat 1 --backends go",
-	"go test ./tensor -run '^$' -bench 'Gemm$' -benchtime 100ms -count 3":             "go test ./tensor -run '^$' -bench 'Gemm$' -benchtime 100ms -count 3 -benchtime 1x -count 1",
-	"go test ./tensor -run '^$' -bench GemmThreads -benchtime 100ms -count 2":         "go test ./tensor -run '^$' -bench GemmThreads -benchtime 100ms -count 2 -benchtime 1x -count 1",
-	"go test ./construct -run XXX -bench PredictConstructed -benchtime 10x -benchmem": "go test ./construct -run XXX -bench PredictConstructed -benchtime 10x -benchmem -benchtime 1x",
-	"go test -run XXX -bench GradeEpoch -benchtime 5x .":                              "go test -run XXX -bench GradeEpoch -benchtime 5x . -benchtime 1x",
-	"bench/compare.sh --rounds 3 --repeat 5":                                          "bench/compare.sh --rounds 3 --repeat 5 --rounds 1 --repeat 1 --search-repeat 1",
+	"mgdl demo --progress none":                                                                       "mgdl demo --progress none --epochs 2",
+	"mgdl bench --step":                                                                               "mgdl bench --step --repeat 1 --backends go",
+	"go test ./tensor -run '^$' -bench 'Gemm$' -benchtime 100ms -count 3":                             "go test ./tensor -run '^$' -bench 'Gemm$' -benchtime 100ms -count 3 -benchtime 1x -count 1",
+	"go test ./tensor -run '^$' -bench GemmThreads -benchtime 100ms -count 2":                         "go test ./tensor -run '^$' -bench GemmThreads -benchtime 100ms -count 2 -benchtime 1x -count 1",
+	"go test ./construct -run XXX -bench PredictConstructed -benchtime 10x -benchmem":                 "go test ./construct -run XXX -bench PredictConstructed -benchtime 10x -benchmem -benchtime 1x",
+	"go test -run XXX -bench GradeEpoch -benchtime 5x .":                                              "go test -run XXX -bench GradeEpoch -benchtime 5x . -benchtime 1x",
+	"bench/compare.sh --rounds 3 --repeat 5":                                                          "bench/compare.sh --rounds 3 --repeat 5 --rounds 1 --repeat 1 --search-repeat 1",
 }
 
 // notRunFiles are documents whose commands another test runs.

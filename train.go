@@ -351,7 +351,7 @@ func (t *Trainer[T]) fit(ctx context.Context, l int, spec GradeSpec) (*nn.MLP[T]
 	diverged, badLoss := false, 0.0
 	for e := 0; e < spec.Epochs; e++ {
 		if err := ctx.Err(); err != nil {
-			return nil, r, fmt.Errorf("grade %d stopped at epoch %d of %d: %w", l+1, e, spec.Epochs, err)
+			return nil, r, fmt.Errorf("grade %d interrupted at epoch %d of %d: %w", l+1, e, spec.Epochs, err)
 		}
 		lr := spec.LR.LR(e, spec.Epochs)
 		loss, sse := f.epoch(t.train.F, t.train.R, spec.BatchSize, lr)

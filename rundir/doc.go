@@ -8,7 +8,9 @@
 //	staged.json        1-D problems: target and prediction after each grade (Staged)
 //	images/            image regression: target and reconstruction after each grade
 //	report.html, plots/  the report (WriteReport)
-//	.lock              locked (flock) while a process writes the folder
+//
+// While a process writes a folder it holds an exclusive flock on the folder
+// itself, which the kernel releases when the process ends, however it ends.
 //
 // Create makes a new run folder (refusing one that holds a run, or replacing
 // it whole when asked) and Resume reopens one, checking that config.json is

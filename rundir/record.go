@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/mgdl/mgdl"
@@ -62,10 +63,20 @@ func NewRecorder[T tensor.Float](dir *Dir, cfg experiment.Config, l *data.Loaded
 			return nil, fmt.Errorf("resume: %s: metrics: %v", ModelFile, err)
 		}
 		r.sum.Grades = r.sum.Grades[:min(len(r.sum.Grades), len(ck.Meta.Grades))]
+		r.restored = len(r.sum.Grades)
+		// The model holds no timings; the earlier session's summary does.
+		if dir != nil {
+			if old, err := ReadSummary(dir.Path()); err == nil && old.Digest == digest {
+				for l := range r.sum.Grades {
+					if l < len(old.Grades) && old.Grades[l].Grade == r.sum.Grades[l].Grade {
+						r.sum.Grades[l].Seconds = old.Grades[l].Seconds
+					}
+				}
+			}
+		}
 		for _, g := range r.sum.Grades {
 			r.prior += g.Seconds
 		}
-		r.restored = len(r.sum.Grades)
 	}
 	if dir != nil {
 		if r.log, err = openMetricsLog(dir.File(MetricsFile), ck != nil); err != nil {
@@ -83,13 +94,21 @@ func (r *Recorder[T]) Event(e mgdl.Event) { r.log.event(e, string(r.sum.Config.M
 
 // Grade is the trainer's OnGrade hook: it writes the model so far, the
 // summary and, for an image, the reconstruction. The model is written
-// first: a grade is finished once it is in the model file.
+// first: a grade is finished once it is in the model file. The model file
+// holds the results without their timings (summary.json has them), so that
+// identical runs write byte-identical model files.
 func (r *Recorder[T]) Grade(m *model.Model[T], res mgdl.GradeResult) error {
 	r.sum.Grades = append(r.sum.Grades, res)
 	if r.dir == nil {
 		return nil
 	}
-	mj, err := json.Marshal(r.sum.Grades)
+	// The model file records the results without their timings, so that
+	// two identical runs write identical model files.
+	untimed := slices.Clone(r.sum.Grades)
+	for l := range untimed {
+		untimed[l].Seconds = 0
+	}
+	mj, err := json.Marshal(untimed)
 	if err != nil {
 		return fmt.Errorf("encoding the metrics of grade %d: %w", res.Grade, err)
 	}

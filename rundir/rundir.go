@@ -54,7 +54,8 @@ const (
 	// ReportFile and PlotsDir are the report and its figures (mgdl report).
 	ReportFile = "report.html"
 	PlotsDir   = "plots"
-	// lockFile is locked (flock) by the process writing the folder.
+	// lockFile is the lock file of systems without flock (see lock_other.go);
+	// elsewhere the folder itself is locked.
 	lockFile = ".lock"
 )
 
@@ -120,14 +121,13 @@ func Create(path string, opt CreateOptions) (*Dir, error) {
 		return nil, err
 	}
 	if len(names) > 0 {
-		if _, err := os.Stat(filepath.Join(path, lockFile)); err == nil {
-			// A run folder: say so first if another process writes it.
-			lk, err := acquire(path)
-			if err != nil {
-				return nil, err
-			}
-			lk.release()
+		// Say so first if another process writes it (locking a folder
+		// writes nothing into it).
+		lk, err := acquire(path)
+		if err != nil {
+			return nil, err
 		}
+		lk.release()
 		if !opt.Replace || !IsRun(path) {
 			return nil, existsError(path, names, opt.Replace)
 		}
@@ -156,12 +156,56 @@ func existsError(path string, names []string, replace bool) error {
 	}
 	what := strings.Join(shown, ", ")
 	if IsRun(path) {
-		return fmt.Errorf("%s: %w (%s): it holds a run; give --resume %s to continue it, --replace to discard it and start again, or another --out", path, ErrExists, what, path)
+		return &ExistsError{Path: path, Run: true, msg: fmt.Sprintf("%s already holds a run (%s)", path, what)}
 	}
+	msg := fmt.Sprintf("%s holds files but no run (%s; no %s)", path, what, ConfigFile)
 	if replace {
-		return fmt.Errorf("%s: %w (%s) but no run (no %s); --replace only replaces run folders: give another --out", path, ErrExists, what, ConfigFile)
+		msg += "; only a run folder is replaced"
 	}
-	return fmt.Errorf("%s: %w (%s) but no run (no %s); give another --out", path, ErrExists, what, ConfigFile)
+	return &ExistsError{Path: path, msg: msg}
+}
+
+// ExistsError is Create's error for a folder that holds files: a run
+// (Run set; Replace would replace it) or other files (never replaced).
+// It wraps ErrExists.
+type ExistsError struct {
+	Path string
+	Run  bool
+	msg  string
+}
+
+func (e *ExistsError) Error() string { return e.msg }
+
+// Unwrap returns ErrExists.
+func (e *ExistsError) Unwrap() error { return ErrExists }
+
+// CheckCreate reports the error Create would give for path now, without
+// making or locking anything (another process may still take the folder
+// before Create).
+func CheckCreate(path string, opt CreateOptions) error {
+	path = filepath.Clean(path)
+	st, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("cannot create output folder: %w", err)
+	case !st.IsDir():
+		return fmt.Errorf("cannot create output folder: %s exists and is not a folder", path)
+	}
+	names, err := entries(path)
+	if err != nil || len(names) == 0 {
+		return err
+	}
+	lk, err := acquire(path)
+	if err != nil {
+		return err
+	}
+	lk.release()
+	if !opt.Replace || !IsRun(path) {
+		return existsError(path, names, opt.Replace)
+	}
+	return nil
 }
 
 // entries lists the folder's entries other than its lock file.
@@ -336,7 +380,13 @@ func ModelPath(path string) string {
 
 // OpenModel reads a model file, or the model.safetensors of a run folder.
 func OpenModel(path string) (*modelfile.File, error) {
-	return modelfile.ReadFile(ModelPath(path))
+	p := ModelPath(path)
+	if p != path {
+		if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%s: %w: no %s in it (no grade has finished there, or it is not a run folder)", path, ErrNotRun, ModelFile)
+		}
+	}
+	return modelfile.ReadFile(p)
 }
 
 // WriteReport writes a report into dir (a run folder, or any folder): the

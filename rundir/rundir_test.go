@@ -42,7 +42,7 @@ func TestCreate(t *testing.T) {
 	}
 	d.Close()
 	// A run folder is refused, then replaced whole.
-	if _, err := Create(p, CreateOptions{}); !errors.Is(err, ErrExists) || !strings.Contains(err.Error(), "it holds a run") {
+	if _, err := Create(p, CreateOptions{}); !errors.Is(err, ErrExists) || !strings.Contains(err.Error(), "already holds a run") {
 		t.Errorf("Create on a run folder: %v", err)
 	}
 	write(t, filepath.Join(p, "extra.txt"), "old")
@@ -72,15 +72,15 @@ func TestCreate(t *testing.T) {
 	os.Mkdir(other, 0o755)
 	write(t, filepath.Join(other, "notes.txt"), "mine")
 	for _, replace := range []bool{false, true} {
-		if _, err := Create(other, CreateOptions{Replace: replace}); !errors.Is(err, ErrExists) || !strings.Contains(err.Error(), "but no run") {
+		if _, err := Create(other, CreateOptions{Replace: replace}); !errors.Is(err, ErrExists) || !strings.Contains(err.Error(), "holds files but no run") {
 			t.Errorf("Create (replace %v) on a folder of other files: %v", replace, err)
 		}
 	}
 	if b, err := os.ReadFile(filepath.Join(other, "notes.txt")); err != nil || string(b) != "mine" {
 		t.Error("the folder of other files was touched")
 	}
-	if _, err := os.Stat(filepath.Join(other, lockFile)); err == nil {
-		t.Error("Create left a lock file in a folder that is not a run")
+	if names, _ := os.ReadDir(other); len(names) != 1 {
+		t.Errorf("Create left %d entries in a folder that is not a run", len(names))
 	}
 	// A file in the way.
 	if _, err := Create(filepath.Join(other, "notes.txt"), CreateOptions{}); err == nil || !strings.Contains(err.Error(), "not a folder") {
@@ -234,7 +234,7 @@ func TestOpenModel(t *testing.T) {
 			t.Errorf("OpenModel(%s): %v", p, err)
 		}
 	}
-	if _, err := OpenModel(t.TempDir()); !errors.Is(err, os.ErrNotExist) {
+	if _, err := OpenModel(t.TempDir()); !errors.Is(err, ErrNotRun) {
 		t.Errorf("a folder without a model: %v", err)
 	}
 }

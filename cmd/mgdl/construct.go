@@ -234,7 +234,7 @@ computed on (where the guarantees are exact) and on fresh points between them.`,
 			if out != "" {
 				dir, err := rundir.Create(out, rundir.CreateOptions{Replace: replace})
 				if err != nil {
-					return err
+					return outError(err, false)
 				}
 				defer dir.Close()
 				cfg, err := json.Marshal(constructConfig{Target: tg.Name, Samples: po.samples, Points: pts.x.Rows, Options: res.Options, LevelEnds: res.LevelEnds()})

@@ -46,8 +46,8 @@ applied to the inputs and undone on the outputs).`,
   mgdl eval --model runs/camera --data testdata/camera.png --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if o.model == "" || o.data == "" {
-				return usagef("--model and --data are required")
+			if err := required("--model", o.model, "--data", o.data); err != nil {
+				return err
 			}
 			f, err := rundir.OpenModel(o.model)
 			if err != nil {
@@ -68,7 +68,7 @@ applied to the inputs and undone on the outputs).`,
 				fmt.Fprintln(w, string(b))
 				return nil
 			}
-			fmt.Fprintf(w, "%s on %s\n", o.model, o.data)
+			fmt.Fprintf(w, "%s on %s (all rows, in the data's units)\n", o.model, o.data)
 			fmt.Fprintf(w, "  %-6s %11s %11s %11s %9s %9s\n", "grade", "RSE", "MSE", "max |err|", "PSNR", "accuracy")
 			for _, m := range ms {
 				fmt.Fprintf(w, "  %-6d %11.4g %11.4g %11.4g %9s %9s\n", m.Grade, m.RSE, m.MSE, m.MaxErr, opt(m.PSNR), opt(m.Accuracy))

@@ -1,12 +1,11 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/mgdl/mgdl/data"
 	"github.com/mgdl/mgdl/experiment"
-	"github.com/mgdl/mgdl/model"
 	"github.com/spf13/cobra"
 )
 
@@ -20,11 +19,12 @@ func newExamplesCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			w := cmd.OutOrStdout()
 			for _, e := range data.Examples() {
-				var widths []string
+				var widths [][]int
 				for _, g := range experiment.Paper(e.Name) {
-					widths = append(widths, model.FormatWidths(g.Widths))
+					widths = append(widths, g.Widths)
 				}
-				fmt.Fprintf(w, "%-12s %s\n             grades [%s]\n", e.Name, e.Description, strings.Join(widths, " "))
+				b, _ := json.Marshal(widths) // the form --grades takes
+				fmt.Fprintf(w, "%-12s %s\n             grades %s\n", e.Name, e.Description, b)
 			}
 			return nil
 		},

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -27,6 +28,24 @@ type usageError struct{ error }
 func (u usageError) Unwrap() error { return u.error }
 
 func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
+
+// required returns a usage error naming the flags (given as name, value
+// pairs) that have no value.
+func required(pairs ...string) error {
+	var missing []string
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i+1] == "" {
+			missing = append(missing, pairs[i])
+		}
+	}
+	switch len(missing) {
+	case 0:
+		return nil
+	case 1:
+		return usagef("%s is required", missing[0])
+	}
+	return usagef("%s are required", strings.Join(missing, " and "))
+}
 
 func newRoot() *cobra.Command {
 	root := &cobra.Command{
@@ -61,7 +80,8 @@ func main() {
 	fmt.Fprintln(os.Stderr, "mgdl:", err)
 	var ue usageError
 	switch {
-	case errors.As(err, &ue):
+	case errors.As(err, &ue), strings.HasPrefix(err.Error(), "unknown command "):
+		// cobra's error for an unknown command is untyped
 		os.Exit(2)
 	case errors.Is(err, context.Canceled):
 		os.Exit(130)

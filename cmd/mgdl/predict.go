@@ -42,8 +42,8 @@ reconstructed at the size it was trained on (or at --size HxW).`,
   mgdl predict --model runs/camera --out camera-rec.png --size 1024x1024`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if o.model == "" || o.out == "" {
-				return usagef("--model and --out are required")
+			if err := required("--model", o.model, "--out", o.out); err != nil {
+				return err
 			}
 			f, err := rundir.OpenModel(o.model)
 			if err != nil {

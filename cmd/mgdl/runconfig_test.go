@@ -316,8 +316,9 @@ func TestDemoConfigAndReport(t *testing.T) {
 	}
 	// A second demo into the same folder is refused; --replace replaces both runs.
 	var ue usageError
-	if _, err := runCLI(t, "demo", "--config", cfg, "--out", out, "--quiet"); !errors.As(err, &ue) || !errors.Is(err, rundir.ErrExists) {
-		t.Errorf("demo into a used folder: %v, want a usage error saying it holds a run", err)
+	text, err = runCLI(t, "demo", "--config", cfg, "--out", out, "--quiet")
+	if !errors.As(err, &ue) || !errors.Is(err, rundir.ErrExists) || strings.Contains(err.Error(), "--resume") || text != "" {
+		t.Errorf("demo into a used folder: %v (printed %q), want a usage error before anything is printed, without --resume advice", err, text)
 	}
 	if _, err := runCLI(t, "demo", "--config", cfg, "--out", out, "--quiet", "--replace", "--seed", "2"); err != nil {
 		t.Fatal(err)

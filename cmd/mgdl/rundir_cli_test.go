@@ -54,6 +54,21 @@ func sameParams(t *testing.T, a, b string) bool {
 	return na == nb && slices.Equal(pa, pb)
 }
 
+// sameModelFile reports whether two run folders hold byte-identical model
+// files.
+func sameModelFile(t *testing.T, a, b string) bool {
+	t.Helper()
+	x, err := os.ReadFile(filepath.Join(a, rundir.ModelFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := os.ReadFile(filepath.Join(b, rundir.ModelFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytes.Equal(x, y)
+}
+
 // truncateCheckpoint rewrites dir's model file as the checkpoint after
 // its first grades grades, as a run killed during grade grades+1 leaves it.
 func truncateCheckpoint(t *testing.T, dir string, grades int) {
@@ -138,6 +153,9 @@ func TestSourcesReproduceAndResume(t *testing.T) {
 			if !sameParams(t, run, again) {
 				t.Error("--config RUN/config.json trained other tensors")
 			}
+			if !sameModelFile(t, run, again) {
+				t.Error("--config RUN/config.json wrote another model file (byte for byte)")
+			}
 			if a, b := loadSummary(t, run), loadSummary(t, again); a.Digest != b.Digest || a.Final().TrainRSE != b.Final().TrainRSE {
 				t.Errorf("digests %s / %s, final train RSE %v / %v", a.Digest, b.Digest, a.Final().TrainRSE, b.Final().TrainRSE)
 			}
@@ -149,8 +167,8 @@ func TestSourcesReproduceAndResume(t *testing.T) {
 			if _, err := runCLI(t, "train", "--resume", again, "--quiet"); err != nil {
 				t.Fatal(err)
 			}
-			if !sameParams(t, run, again) {
-				t.Error("the resumed run ended with other tensors than the uninterrupted one")
+			if !sameParams(t, run, again) || !sameModelFile(t, run, again) {
+				t.Error("the resumed run ended with another model than the uninterrupted one")
 			}
 			if s := loadSummary(t, again); len(s.Grades) != 2 || s.Running || s.Error != "" {
 				t.Errorf("resumed summary: %d grades, running %v, error %q", len(s.Grades), s.Running, s.Error)
@@ -174,7 +192,7 @@ func TestRunFolderIdentity(t *testing.T) {
 	}
 	var ue usageError
 	_, err := runCLI(t, append([]string{"train", "--out", a, "--seed", "2"}, small...)...)
-	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "it holds a run; give --resume") {
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "already holds a run (") || !strings.Contains(err.Error(), "give --resume") {
 		t.Errorf("training into a run folder: %v, want a usage error naming --resume and --replace", err)
 	}
 	if s := loadSummary(t, a); s.Config.Seed != 1 {
@@ -184,7 +202,7 @@ func TestRunFolderIdentity(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "notes.txt"), "x")
 	os.Mkdir(notRun, 0o755)
 	writeFile(t, filepath.Join(notRun, "keep.txt"), "mine")
-	if _, err := runCLI(t, append([]string{"train", "--out", notRun, "--replace"}, small...)...); !errors.As(err, &ue) || !strings.Contains(err.Error(), "but no run") {
+	if _, err := runCLI(t, append([]string{"train", "--out", notRun, "--replace"}, small...)...); !errors.As(err, &ue) || !strings.Contains(err.Error(), "holds files but no run") {
 		t.Errorf("--replace on a folder that holds no run: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(notRun, "keep.txt")); err != nil {
@@ -266,7 +284,7 @@ func TestConcurrentTrains(t *testing.T) {
 					t.Fatalf("round %d: both processes trained into one folder", round)
 				}
 				winner = i
-			case !strings.Contains(r.stderr, "holds its lock") && !strings.Contains(r.stderr, "it holds a run"):
+			case !strings.Contains(r.stderr, "holds its lock") && !strings.Contains(r.stderr, "already holds a run"):
 				t.Errorf("round %d: the refused process said %q (exit %d)", round, r.stderr, r.code)
 			}
 		}

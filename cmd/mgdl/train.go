@@ -93,7 +93,7 @@ refused unless --resume or --replace is given.`,
 				}
 				defer dir.Close()
 				sum, err := trainOne(ctx, cmd.ErrOrStderr(), &oo, cfg, nil, func() (*rundir.Dir, error) { return dir, nil }, ck)
-				return finishTrain(cmd, sum, err, dir.File(rundir.SummaryFile))
+				return finishTrain(cmd, sum, interrupted(err, dir.Path(), true), dir.File(rundir.SummaryFile))
 			}
 			if oo.out == "" {
 				return usagef("--out DIR is required (the run folder)")
@@ -109,13 +109,14 @@ refused unless --resume or --replace is given.`,
 			create := func() (*rundir.Dir, error) {
 				var err error
 				dir, err = rundir.Create(oo.out, rundir.CreateOptions{Replace: oo.replace})
-				return dir, err
+				return dir, outError(err, true)
 			}
 			sum, err := trainOne(ctx, cmd.ErrOrStderr(), &oo, cfg, &rf, create, nil)
 			defer dir.Close()
 			path := ""
 			if dir != nil {
 				path = dir.File(rundir.SummaryFile)
+				err = interrupted(err, dir.Path(), true)
 			}
 			return finishTrain(cmd, sum, err, path)
 		},
@@ -216,7 +217,11 @@ func trainTyped[T tensor.Float](ctx context.Context, disp *progress, cfg experim
 		return nil, err
 	}
 	if ck != nil {
-		disp.note(fmt.Sprintf("resuming %s after grade %d", dir.Path(), len(restored.Grades)))
+		if n := len(restored.Grades); n >= cfg.Trainer().MaxGrades() {
+			disp.note(fmt.Sprintf("all %d grades in %s had finished: nothing left to train", n, dir.Path()))
+		} else {
+			disp.note(fmt.Sprintf("resuming %s after grade %d", dir.Path(), n))
+		}
 	}
 	tr.Progress = func(e mgdl.Event) {
 		disp.event(e)
@@ -233,6 +238,52 @@ func trainTyped[T tensor.Float](ctx context.Context, disp *progress, cfg experim
 		runErr = err
 	}
 	return sum, runErr
+}
+
+// interruptedError is a run stopped by a signal: its message says where
+// the finished grades are and how to go on; it unwraps to the trainer's
+// error (context.Canceled: exit code 130).
+type interruptedError struct {
+	err       error
+	dir       string
+	resumable bool
+}
+
+func (e interruptedError) Error() string {
+	what := strings.TrimSuffix(e.err.Error(), ": "+context.Canceled.Error())
+	s := "stopped: " + what + "; the finished grades are kept in " + e.dir
+	if e.resumable {
+		s += "; go on with: mgdl train --resume " + e.dir
+	}
+	return s
+}
+
+func (e interruptedError) Unwrap() error { return e.err }
+
+// interrupted wraps err as an interruptedError when a signal stopped the
+// run in dir.
+func interrupted(err error, dir string, resumable bool) error {
+	if err == nil || !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return interruptedError{err: err, dir: dir, resumable: resumable}
+}
+
+// outError turns Create's refusal of an --out folder into a usage error
+// that says what to do; resumable says whether the command has --resume.
+func outError(err error, resumable bool) error {
+	var ee *rundir.ExistsError
+	if !errors.As(err, &ee) {
+		return err
+	}
+	hint := "give another --out"
+	switch {
+	case ee.Run && resumable:
+		hint = fmt.Sprintf("give --resume %s to continue it, --replace to discard it and start again, or another --out", ee.Path)
+	case ee.Run:
+		hint = "give --replace to discard it and start again, or another --out"
+	}
+	return usageError{fmt.Errorf("%w: %s", err, hint)}
 }
 
 // asUsage marks configuration and setting errors, and an --out folder
@@ -274,6 +325,9 @@ func printTable(w io.Writer, s *rundir.Summary) {
 			fmt.Fprintf(w, "  (%s)", strings.Join(notes, ", "))
 		}
 		fmt.Fprintln(w)
+	}
+	if s.Config.Data.Standardize.Targets() {
+		fmt.Fprintln(w, "  (RSEs of the standardised targets, as trained; mgdl eval gives them in the data's units)")
 	}
 	if s.Error != "" {
 		fmt.Fprintf(w, "  stopped early: %s\n", s.Error)

@@ -24,9 +24,11 @@ func newVersionCmd() *cobra.Command {
 				return nil
 			}
 			fmt.Fprintf(w, "mgdl %s\n", mgdl.Version)
-			if rev, dirty := vcsRevision(); rev != "" {
-				fmt.Fprintf(w, "commit   %s%s\n", rev, dirty)
+			rev, dirty := vcsRevision()
+			if rev == "" {
+				rev = "unknown (not recorded in this build)"
 			}
+			fmt.Fprintf(w, "commit   %s%s\n", rev, dirty)
 			fmt.Fprintf(w, "go       %s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
 			fmt.Fprintf(w, "backend  %s\n", tensor.CurrentBackend().Info())
 			return nil
