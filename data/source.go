@@ -174,8 +174,8 @@ func (s Source) Resolve() (Source, error) {
 				s.Targets = []string{abs}
 			}
 		}
-		if _, err := ParseMissing(s.Missing.String()); err != nil {
-			return Source{}, &SettingError{err}
+		if s.Missing < MissingError || s.Missing > MissingMean {
+			return Source{}, settingErrorf("data: missing-value policy %d is not error, drop or mean", int(s.Missing))
 		}
 		if !(s.Val >= 0 && s.Test >= 0 && s.Val+s.Test < 1) {
 			return Source{}, settingErrorf("data: validation fraction %v and test fraction %v must be ≥ 0 with a sum below 1", s.Val, s.Test)

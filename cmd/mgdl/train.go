@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -78,7 +79,7 @@ refused unless --resume or --replace is given.`,
 				if extra := rf.given(); len(extra) > 0 {
 					return usagef("--resume takes every setting from %s/%s; do not give %v", resume, rundir.ConfigFile, extra)
 				}
-				if oo.out != "" && cleanPath(oo.out) != cleanPath(resume) {
+				if oo.out != "" && filepath.Clean(oo.out) != filepath.Clean(resume) {
 					return usagef("--resume %s writes to that folder; --out %s differs", resume, oo.out)
 				}
 				if oo.replace {
@@ -127,8 +128,6 @@ refused unless --resume or --replace is given.`,
 	f.StringVar(&resume, "resume", "", "continue the run in this folder from its last finished grade; its config.json gives every setting")
 	return cmd
 }
-
-func cleanPath(p string) string { return strings.TrimSuffix(strings.TrimSpace(p), "/") }
 
 // finishTrain prints a run's table and the summary's path, and returns the
 // run's error.
