@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/mgdl/mgdl/internal/buildinfo"
+	"github.com/mgdl/mgdl/limits"
 	"github.com/mgdl/mgdl/nn"
 	"github.com/mgdl/mgdl/optim"
 )
@@ -152,15 +153,17 @@ func (c Config) validate(in, out int) error {
 	if len(c.Grades) == 0 {
 		return fmt.Errorf("no grades to train")
 	}
+	if c.MaxGrades() > limits.MaxGrades {
+		return fmt.Errorf("%d grades; at most %d", c.MaxGrades(), limits.MaxGrades)
+	}
+	var params int64
 	for l, g := range c.Grades {
 		name := fmt.Sprintf("grade %d", l+1)
-		if len(g.Widths) < 2 {
-			return fmt.Errorf("%s: widths %v need at least an input and an output", name, g.Widths)
+		if err := checkWidths(name, g.Widths); err != nil {
+			return err
 		}
-		for _, w := range g.Widths {
-			if w <= 0 {
-				return fmt.Errorf("%s: widths %v must be positive", name, g.Widths)
-			}
+		if params += gradeParams(g.Widths); params > limits.MaxParams {
+			return fmt.Errorf("grades 1 to %d have %d parameters together; at most %d", l+1, params, limits.MaxParams)
 		}
 		want := in
 		if l > 0 {
@@ -204,6 +207,9 @@ func (c Config) validate(in, out int) error {
 	if g := c.Grow; g != nil {
 		tmpl := c.growTemplate()
 		w := tmpl.Widths
+		if err := checkWidths("grow template", w); err != nil {
+			return err
+		}
 		if len(w) < 3 {
 			return fmt.Errorf("grow: template widths %v need a hidden layer", w)
 		}
@@ -228,6 +234,79 @@ func (c Config) validate(in, out int) error {
 		}
 	}
 	return nil
+}
+
+// checkWidths checks one grade's widths against the table of limits.
+func checkWidths(name string, w []int) error {
+	if len(w) < 2 {
+		return fmt.Errorf("%s: widths %v need at least an input and an output", name, w)
+	}
+	if len(w)-1 > limits.MaxLayers {
+		return fmt.Errorf("%s: %d layers; at most %d", name, len(w)-1, limits.MaxLayers)
+	}
+	for _, v := range w {
+		if v <= 0 {
+			return fmt.Errorf("%s: widths %v must be positive", name, w)
+		}
+		if v > limits.MaxWidth {
+			return fmt.Errorf("%s: width %d is above the limit of %d", name, v, limits.MaxWidth)
+		}
+	}
+	if p := gradeParams(w); p > limits.MaxParams {
+		return fmt.Errorf("%s: %d parameters; at most %d", name, p, limits.MaxParams)
+	}
+	return nil
+}
+
+// gradeParams is the number of weights and biases of widths w (each width
+// at most limits.MaxWidth and at most limits.MaxLayers+1 of them, so that
+// it cannot overflow).
+func gradeParams(w []int) int64 {
+	var p int64
+	for i := 1; i < len(w); i++ {
+		p += int64(w[i-1])*int64(w[i]) + int64(w[i])
+	}
+	return p
+}
+
+// MemoryBytes estimates the most memory training c takes at once, in
+// bytes of elem bytes per number, for rows rows in all splits together of
+// which train are training rows: the model kept so far, and for the grade
+// being trained its parameters with their gradients and Adam moments, the
+// activations of one minibatch forward and backward, and the frozen
+// features, residuals and new features of every row. It is -1 when the
+// count overflows.
+func (c Config) MemoryBytes(rows, train, elem int) int64 {
+	var kept, peak int64
+	for l := 0; l < c.MaxGrades(); l++ {
+		g, _ := c.spec(l)
+		w := g.Widths
+		p := gradeParams(w)
+		batch := int64(g.BatchSize)
+		if batch <= 0 || batch > int64(train) {
+			batch = int64(train)
+		}
+		var sum int64
+		for _, v := range w {
+			sum += int64(v)
+		}
+		act, ok1 := limits.Product(2, batch, sum)
+		feat, ok2 := limits.Product(2, int64(rows), int64(w[0]+w[len(w)-2]+2*w[len(w)-1]))
+		if !ok1 || !ok2 {
+			return -1
+		}
+		if step := limits.Sum(kept, 4*p, act, feat); step < 0 {
+			return -1
+		} else {
+			peak = max(peak, step)
+		}
+		kept += p
+	}
+	n, ok := limits.Product(peak, int64(elem))
+	if !ok {
+		return -1
+	}
+	return n
 }
 
 // SGDL returns the single-grade baseline of c: one grade holding all of c's

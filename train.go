@@ -8,6 +8,9 @@ import (
 	"math/rand/v2"
 	"slices"
 	"time"
+	"unsafe"
+
+	"github.com/mgdl/mgdl/limits"
 
 	"github.com/mgdl/mgdl/data"
 	"github.com/mgdl/mgdl/metrics"
@@ -147,6 +150,11 @@ func NewTrainer[T tensor.Float](cfg Config, s data.Splits[T]) (*Trainer[T], erro
 	}
 	if err := cfg.Validate(s.Train.X.Cols, s.Train.Y.Cols); err != nil {
 		return nil, err
+	}
+	rows := s.Train.Len() + s.Val.Len() + s.Test.Len()
+	var zero T
+	if err := limits.CheckTotal(fmt.Sprintf("training %d grades (grade 1: %s) on %d rows", cfg.MaxGrades(), model.FormatWidths(cfg.Grades[0].Widths), rows), cfg.MemoryBytes(rows, s.Train.Len(), int(unsafe.Sizeof(zero)))); err != nil {
+		return nil, &ConfigError{err}
 	}
 	if s.Val.Len() == 0 {
 		for l := 0; l < cfg.MaxGrades(); l++ {

@@ -6,11 +6,12 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
+	"github.com/mgdl/mgdl/internal/fileio"
+	"github.com/mgdl/mgdl/limits"
 	"github.com/mgdl/mgdl/tensor"
 )
 
@@ -73,11 +74,14 @@ type Table struct {
 	InputNames, TargetNames []string
 	// Dropped counts the rows dropped under MissingDrop.
 	Dropped int
+	// RowNumbers gives, under MissingDrop, each kept row's number among
+	// the file's data rows (1 for the first row after the header).
+	RowNumbers []int
 }
 
 // LoadCSV reads the CSV or TSV file at path: see ReadCSV.
 func LoadCSV(path string, opt CSVOptions) (*Table, error) {
-	f, err := os.Open(path)
+	f, _, err := fileio.Open(path)
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +109,7 @@ func isMissing(s string) bool {
 // handled by opt.Missing; other columns are not read. Rows must all have as
 // many fields as the header.
 func ReadCSV(r io.Reader, name string, opt CSVOptions) (*Table, error) {
-	cr := csv.NewReader(r)
+	cr := csv.NewReader(newTextReader(r, name))
 	cr.Comma = ','
 	if opt.Comma != 0 {
 		cr.Comma = opt.Comma
@@ -114,6 +118,10 @@ func ReadCSV(r io.Reader, name string, opt CSVOptions) (*Table, error) {
 	cr.TrimLeadingSpace = true
 	cr.ReuseRecord = true
 	wrap := func(err error) error {
+		var te *textError
+		if errors.As(err, &te) {
+			return te
+		}
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
 			return fmt.Errorf("%s:%d:%d: %v", name, pe.Line, pe.Column, pe.Err)
@@ -132,6 +140,11 @@ func ReadCSV(r io.Reader, name string, opt CSVOptions) (*Table, error) {
 		header[i] = strings.TrimSpace(h)
 	}
 	header[0] = strings.TrimPrefix(header[0], "\uFEFF")
+	if len(header) == 1 {
+		if d := otherDelimiter(header[0], cr.Comma); d != "" {
+			return nil, fmt.Errorf("%s:1: the header is one column, %q, which holds %s: the file seems to separate its fields with %s, but mgdl reads %s; save it with %s between fields", name, short(header[0]), d, d, delimName(cr.Comma), delimName(cr.Comma))
+		}
+	}
 	for i, h := range header {
 		for j := range i {
 			if header[j] == h && h != "" {
@@ -162,10 +175,19 @@ func ReadCSV(r io.Reader, name string, opt CSVOptions) (*Table, error) {
 	} else if icols, err = pickColumns(name, "input", header, opt.Inputs); err != nil {
 		return nil, err
 	}
+	for _, j := range icols {
+		if contains(tcols, j) {
+			return nil, fmt.Errorf("%s: column %d (%q) is both an input and a target: a model that reads its target learns nothing (choose the inputs with --inputs)", name, j+1, header[j])
+		}
+	}
+	if len(icols) > limits.MaxWidth || len(tcols) > limits.MaxWidth {
+		return nil, fmt.Errorf("%s: %d input and %d target columns; at most %d of each", name, len(icols), len(tcols), limits.MaxWidth)
+	}
 	cols := append(append([]int(nil), icols...), tcols...)
 	var vals []float64
 	var miss []bool // per kept cell, under MissingMean
 	rows, dropped := 0, 0
+	var rowNumbers []int
 	row := make([]float64, len(cols))
 	rowMiss := make([]bool, len(cols))
 	for {
@@ -195,7 +217,7 @@ func ReadCSV(r io.Reader, name string, opt CSVOptions) (*Table, error) {
 				row[k] = 0
 				continue
 			}
-			v, err := strconv.ParseFloat(s, 64)
+			v, err := parseNumber(s)
 			if err != nil {
 				var ne *strconv.NumError
 				if errors.As(err, &ne) && ne.Err == strconv.ErrRange {
@@ -211,6 +233,14 @@ func ReadCSV(r io.Reader, name string, opt CSVOptions) (*Table, error) {
 		if anyMiss && opt.Missing == MissingDrop {
 			dropped++
 			continue
+		}
+		if opt.Missing == MissingDrop {
+			rowNumbers = append(rowNumbers, rows+dropped+1)
+		}
+		if len(vals)+len(row) > cap(vals) {
+			if err := limits.Check(fmt.Sprintf("%s: a table of more than %d rows of %d numbers", name, rows, len(row)), 2*8, int64(rows+1), int64(len(row))); err != nil {
+				return nil, err
+			}
 		}
 		vals = append(vals, row...)
 		if opt.Missing == MissingMean {
@@ -245,7 +275,7 @@ func ReadCSV(r io.Reader, name string, opt CSVOptions) (*Table, error) {
 			}
 		}
 	}
-	t := &Table{Dropped: dropped}
+	t := &Table{Dropped: dropped, RowNumbers: rowNumbers}
 	t.Data.X = tensor.New[float64](rows, len(icols))
 	if !opt.NoTargets {
 		t.Data.Y = tensor.New[float64](rows, len(tcols))
@@ -264,6 +294,48 @@ func ReadCSV(r io.Reader, name string, opt CSVOptions) (*Table, error) {
 		t.TargetNames = append(t.TargetNames, header[j])
 	}
 	return t, nil
+}
+
+// parseNumber reads a decimal number as a table writes one: digits, an
+// optional sign, point and exponent. Go's own syntax (hex floats such as
+// 0x1p3, digit separators such as 1_000) and words such as "infinity" are
+// not numbers in a table; infinities are reported by the caller.
+func parseNumber(s string) (float64, error) {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9', c == '.', c == '-', c == '+', c == 'e', c == 'E':
+		default:
+			low := strings.ToLower(strings.TrimLeft(s, "+-"))
+			if low == "inf" || low == "infinity" {
+				return strconv.ParseFloat(s, 64)
+			}
+			return 0, strconv.ErrSyntax
+		}
+	}
+	return strconv.ParseFloat(s, 64)
+}
+
+// otherDelimiter names a delimiter other than comma found in a one-column
+// header, or "".
+func otherDelimiter(h string, comma rune) string {
+	for _, d := range []rune{';', '\t', '|', ','} {
+		if d != comma && strings.ContainsRune(h, d) {
+			return delimName(d)
+		}
+	}
+	return ""
+}
+
+func delimName(d rune) string {
+	switch d {
+	case '\t':
+		return "tabs"
+	case ',':
+		return "commas"
+	case ';':
+		return "semicolons"
+	}
+	return fmt.Sprintf("%q", d)
 }
 
 func contains(s []int, v int) bool {

@@ -15,17 +15,16 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/mgdl/mgdl/internal/fileio"
+	"github.com/mgdl/mgdl/limits"
+
 	"github.com/mgdl/mgdl/tensor"
 )
-
-// maxIDX bounds the decoded size of one IDX file (MNIST's training images
-// are 47 MB).
-const maxIDX = 2 << 30
 
 // LoadIDX reads the IDX file at path, gzip-compressed or not: see
 // DecodeIDX.
 func LoadIDX(path string) (*Array, error) {
-	b, err := os.ReadFile(path)
+	b, err := fileio.ReadFile(path, 0, "")
 	if err != nil {
 		return nil, err
 	}
@@ -47,12 +46,15 @@ func DecodeIDX(b []byte) (*Array, error) {
 		if err != nil {
 			return nil, fmt.Errorf("gzip: %w", err)
 		}
-		u, err := io.ReadAll(io.LimitReader(zr, maxIDX+1))
+		// The inflated file and its float64 values (8 per byte at most)
+		// must fit the budget together.
+		max := limits.Budget() / 9
+		u, err := io.ReadAll(io.LimitReader(zr, max+1))
 		if err != nil {
 			return nil, fmt.Errorf("gzip: %w (truncated or corrupted)", err)
 		}
-		if len(u) > maxIDX {
-			return nil, fmt.Errorf("IDX file larger than %d bytes once unzipped", maxIDX)
+		if int64(len(u)) > max {
+			return nil, &limits.TooLargeError{What: "the gzipped IDX file (inflated to more than " + limits.Format(max) + " so far, and 8 bytes a value once read)", Bytes: -1, Budget: limits.Budget()}
 		}
 		b = u
 	}
@@ -108,6 +110,9 @@ func DecodeIDX(b []byte) (*Array, error) {
 	}
 	if n*size < len(body) {
 		return nil, fmt.Errorf("IDX file has %d bytes after the data of shape %v", len(body)-n*size, shape)
+	}
+	if err := limits.Check(fmt.Sprintf("an IDX array of shape %v", shape), 8, int64(n)); err != nil {
+		return nil, err
 	}
 	a := &Array{Shape: shape, Data: make([]float64, n), DType: fmt.Sprintf("idx:0x%02x", b[2])}
 	for i := range a.Data {

@@ -1,6 +1,7 @@
 package data
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"image"
@@ -9,16 +10,30 @@ import (
 	"image/png"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/mgdl/mgdl/internal/fileio"
+	"github.com/mgdl/mgdl/limits"
 
 	"github.com/mgdl/mgdl/tensor"
 )
 
-// maxImagePixels bounds the images the loader accepts (a 16k × 16k photo),
-// so that a hostile header cannot make it allocate without bound.
-const maxImagePixels = 1 << 28
+// ImageBytesPerPixel is what loading and training on one pixel of an image
+// takes at most: the decoded pixel (8 bytes), its float64 coordinates and
+// values (40 bytes) and their copies in the training splits. The memory
+// budget is checked against it before an image is decoded.
+const ImageBytesPerPixel = 96
+
+// CheckImageSize returns an error unless an image of h×w pixels is within
+// the table of limits and the memory budget. what names it ("image", "the
+// model's image").
+func CheckImageSize(what string, h, w int) error {
+	if h <= 0 || w <= 0 || h > limits.MaxImageSide || w > limits.MaxImageSide {
+		return fmt.Errorf("%s of %d×%d pixels: want sides of 1 to %d pixels", what, w, h, limits.MaxImageSide)
+	}
+	return limits.Check(fmt.Sprintf("%s of %d×%d pixels", what, w, h), ImageBytesPerPixel, int64(h), int64(w))
+}
 
 // ImageShape is the size of an image and its number of channels (1 for
 // gray, 3 for colour).
@@ -40,7 +55,7 @@ type Pixels struct {
 // bits) give one channel; all others three (R, G, B; alpha is dropped).
 // Values are scaled to [0, 1].
 func LoadImage(path string) (*Pixels, error) {
-	f, err := os.Open(path)
+	f, _, err := fileio.Open(path)
 	if err != nil {
 		return nil, err
 	}
@@ -58,8 +73,13 @@ func DecodeImage(r io.ReadSeeker) (*Pixels, error) {
 	if err != nil {
 		return nil, fmt.Errorf("not a PNG or JPEG image: %w", err)
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width*cfg.Height > maxImagePixels {
-		return nil, fmt.Errorf("%s image of %d×%d pixels: want at least one and at most %d pixels", format, cfg.Width, cfg.Height, maxImagePixels)
+	if err := CheckImageSize(strings.ToUpper(format)+" image", cfg.Height, cfg.Width); err != nil {
+		return nil, err
+	}
+	if format == "jpeg" {
+		if err := checkJPEGEnd(r); err != nil {
+			return nil, err
+		}
 	}
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
 		return nil, err
@@ -89,6 +109,30 @@ func DecodeImage(r io.ReadSeeker) (*Pixels, error) {
 		}
 	}
 	return p, nil
+}
+
+// checkJPEGEnd returns an error unless the JPEG in r ends with its
+// end-of-image marker (FF D9) in its last KiB: a file cut short decodes
+// to a partial image (a progressive JPEG to a blurred one) without error.
+// Inside the entropy-coded data FF is always followed by 00 or a restart
+// marker, so FF D9 there is the real end.
+func checkJPEGEnd(r io.ReadSeeker) error {
+	end, err := r.Seek(0, io.SeekEnd)
+	if err != nil {
+		return err
+	}
+	n := min(end, 1024)
+	if _, err := r.Seek(end-n, io.SeekStart); err != nil {
+		return err
+	}
+	tail := make([]byte, n)
+	if _, err := io.ReadFull(r, tail); err != nil {
+		return err
+	}
+	if !bytes.Contains(tail, []byte{0xFF, 0xD9}) {
+		return errors.New("truncated JPEG image: it lacks the end-of-image marker, so the file was cut short (a partly decoded image would be used)")
+	}
+	return nil
 }
 
 // Coords returns the H·W × 2 matrix of pixel coordinates (r/H, c/W) in

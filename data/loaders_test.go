@@ -1,6 +1,7 @@
 package data
 
 import (
+	"archive/zip"
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
@@ -8,6 +9,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"image"
+	"image/jpeg"
 	"image/png"
 	"math"
 	"os"
@@ -15,6 +18,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/mgdl/mgdl/limits"
 
 	"github.com/mgdl/mgdl/tensor"
 )
@@ -530,4 +535,76 @@ func TestDiabetesCSV(t *testing.T) {
 	if r := tb.Data.X.Row(0); r[0] != 59 || r[2] != 32.1 || tb.Data.Y.Data[0] != 151 {
 		t.Errorf("first row %v → %v", r, tb.Data.Y.Data[0])
 	}
+}
+
+// fuzzBudget bounds what a fuzzed input may make a reader allocate: the
+// memory budget is the mechanism under test.
+const fuzzBudget = 64 << 20
+
+func FuzzDecodeNPZ(f *testing.F) {
+	limits.SetBudget(fuzzBudget)
+	f.Cleanup(func() { limits.SetBudget(0) })
+	var x, y bytes.Buffer
+	EncodeNPY(&x, []int{2, 2}, []float64{1, 2, 3, 4})
+	EncodeNPY(&y, []int{2}, []float64{5, 6})
+	var z bytes.Buffer
+	zw := zip.NewWriter(&z)
+	for name, b := range map[string][]byte{"x.npy": x.Bytes(), "y.npy": y.Bytes()} {
+		w, _ := zw.Create(name)
+		w.Write(b)
+	}
+	zw.Close()
+	f.Add(z.Bytes())
+	f.Add(z.Bytes()[:z.Len()/2])
+	f.Add([]byte("PK\x05\x06" + strings.Repeat("\x00", 18)))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		arrays, err := DecodeNPZ(bytes.NewReader(b), int64(len(b)), "f.npz")
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "f.npz") && !errors.Is(err, limits.ErrTooLarge) {
+				t.Fatalf("message does not name the file: %v", err)
+			}
+			return
+		}
+		for k, a := range arrays {
+			n := 1
+			for _, s := range a.Shape {
+				n *= s
+			}
+			if n != len(a.Data) {
+				t.Fatalf("%s: shape %v with %d values", k, a.Shape, len(a.Data))
+			}
+		}
+	})
+}
+
+func FuzzDecodeImage(f *testing.F) {
+	limits.SetBudget(fuzzBudget)
+	f.Cleanup(func() { limits.SetBudget(0) })
+	for _, p := range []string{"testdata/camera64.png", "testdata/chelsea32.png"} {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	img := image.NewGray(image.Rect(0, 0, 8, 8))
+	var j bytes.Buffer
+	jpeg.Encode(&j, img, nil)
+	f.Add(j.Bytes())
+	f.Add(j.Bytes()[:j.Len()/2])
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := DecodeImage(bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		s := p.Shape
+		if s.Height < 1 || s.Width < 1 || p.Values.Rows != s.Height*s.Width || p.Values.Cols != s.Channels {
+			t.Fatalf("shape %+v with values %d×%d", s, p.Values.Rows, p.Values.Cols)
+		}
+		for _, v := range p.Values.Raw() {
+			if !(v >= 0 && v <= 1) {
+				t.Fatalf("pixel value %v outside [0, 1]", v)
+			}
+		}
+	})
 }

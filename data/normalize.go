@@ -14,28 +14,42 @@ type Standardizer struct {
 }
 
 // FitStandardizer returns the column means and standard deviations of x
-// (n×d, n ≥ 1). A column with zero spread gets scale 1, so that it maps
-// to 0 rather than to NaN.
+// (n×d, n ≥ 1, finite values). A column with zero spread gets scale 1, so
+// that it maps to 0 rather than to NaN. Sums are taken of the values over
+// the column's largest magnitude, so that columns near the float64 range
+// (1e300) give finite means and scales instead of overflowing.
 func FitStandardizer[T tensor.Float](x *tensor.Dense[T]) *Standardizer {
 	d := x.Cols
 	s := &Standardizer{Mean: make([]float64, d), Scale: make([]float64, d)}
-	n := float64(x.Rows)
+	big := make([]float64, d)
 	for i := 0; i < x.Rows; i++ {
 		for j, v := range x.Row(i) {
-			s.Mean[j] += float64(v)
+			big[j] = max(big[j], math.Abs(float64(v)))
 		}
 	}
-	for j := range s.Mean {
-		s.Mean[j] /= n
+	n := float64(x.Rows)
+	mu := make([]float64, d) // mean / big
+	for i := 0; i < x.Rows; i++ {
+		for j, v := range x.Row(i) {
+			if big[j] > 0 {
+				mu[j] += float64(v) / big[j]
+			}
+		}
+	}
+	for j := range mu {
+		mu[j] /= n
+		s.Mean[j] = mu[j] * big[j]
 	}
 	for i := 0; i < x.Rows; i++ {
 		for j, v := range x.Row(i) {
-			dv := float64(v) - s.Mean[j]
-			s.Scale[j] += dv * dv
+			if big[j] > 0 {
+				dv := float64(v)/big[j] - mu[j]
+				s.Scale[j] += dv * dv
+			}
 		}
 	}
 	for j := range s.Scale {
-		s.Scale[j] = math.Sqrt(s.Scale[j] / n)
+		s.Scale[j] = math.Sqrt(s.Scale[j]/n) * big[j]
 		if s.Scale[j] == 0 || math.IsNaN(s.Scale[j]) {
 			s.Scale[j] = 1
 		}

@@ -8,10 +8,13 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"sort"
+
 	"strconv"
 	"strings"
+
+	"github.com/mgdl/mgdl/internal/fileio"
+	"github.com/mgdl/mgdl/limits"
 
 	"github.com/mgdl/mgdl/tensor"
 )
@@ -56,7 +59,7 @@ func (a *Array) Matrix(name string) (*tensor.Dense[float64], error) {
 
 // LoadNPY reads the .npy file at path: see DecodeNPY.
 func LoadNPY(path string) (*Array, error) {
-	b, err := os.ReadFile(path)
+	b, err := fileio.ReadFile(path, 0, "")
 	if err != nil {
 		return nil, err
 	}
@@ -128,6 +131,9 @@ func DecodeNPY(b []byte) (*Array, error) {
 	}
 	if n*size < len(body) {
 		return nil, fmt.Errorf(".npy file has %d bytes after the data of shape %v", len(body)-n*size, h.shape)
+	}
+	if err := limits.Check(fmt.Sprintf("an .npy array of shape %v", h.shape), 8, int64(n)); err != nil {
+		return nil, err
 	}
 	a := &Array{Shape: h.shape, Data: make([]float64, n), DType: h.descr}
 	for i := range a.Data {
@@ -391,24 +397,40 @@ func EncodeNPY[T tensor.Float](w io.Writer, shape []int, data []T) error {
 	return err
 }
 
-// maxNPZEntry bounds one array inside an .npz file (uncompressed).
-const maxNPZEntry = 8 << 30
-
 // LoadNPZ reads every array of the .npz file (a zip of .npy files, as
 // numpy.savez writes) at path, keyed by name without ".npy".
 func LoadNPZ(path string) (map[string]*Array, error) {
-	zr, err := zip.OpenReader(path)
+	file, size, err := fileio.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer file.Close()
+	return DecodeNPZ(file, size, path)
+}
+
+// DecodeNPZ reads every array of the .npz file of size bytes in r: see
+// LoadNPZ. path names it in messages. Each entry's declared size is
+// checked against the memory budget before it is inflated, and an entry
+// that inflates beyond its declared size is an error.
+func DecodeNPZ(r io.ReaderAt, size int64, path string) (map[string]*Array, error) {
+	zr, err := zip.NewReader(r, size)
 	if err != nil {
 		return nil, fmt.Errorf("%s: not a readable .npz (zip) file: %w", path, err)
 	}
-	defer zr.Close()
 	out := map[string]*Array{}
+	var total int64 // bytes inflated and decoded so far
 	for _, f := range zr.File {
 		if !strings.HasSuffix(f.Name, ".npy") {
 			continue
 		}
-		if f.UncompressedSize64 > maxNPZEntry {
-			return nil, fmt.Errorf("%s: array %s is too large (%d bytes)", path, f.Name, f.UncompressedSize64)
+		// The entry inflates to its declared size (the zip reader stops
+		// at it) and decodes to at most 8 float64 bytes per byte.
+		if f.UncompressedSize64 > math.MaxInt64/16 {
+			return nil, &limits.TooLargeError{What: path + ": array " + f.Name, Bytes: -1, Budget: limits.Budget()}
+		}
+		total = limits.Sum(total, 9*int64(f.UncompressedSize64))
+		if err := limits.CheckTotal(fmt.Sprintf("%s: array %s (%s inflated)", path, f.Name, limits.Format(int64(f.UncompressedSize64))), total); err != nil {
+			return nil, err
 		}
 		rc, err := f.Open()
 		if err != nil {

@@ -4,10 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/mgdl/mgdl/internal/fileio"
 
 	"github.com/mgdl/mgdl/tensor"
 )
@@ -250,10 +253,36 @@ func (s Source) Load() (*Loaded, error) {
 
 // Standardized returns l's splits in dtype T, standardised as l.Standardize
 // says with the training set's statistics, and that normalisation (nil for
-// none).
-func Standardized[T tensor.Float](l *Loaded) (Splits[T], *Normalization) {
+// none). It returns an error when a statistic or a value is not finite in
+// T (values beyond float32's range, ±3.4e38, in a float32 run).
+func Standardized[T tensor.Float](l *Loaded) (Splits[T], *Normalization, error) {
 	norm := FitNormalization(l.Splits, l.Standardize.Inputs(), l.Standardize.Targets())
-	return ConvertSplits[T](Normalize(norm, l.Splits)), norm
+	if norm != nil {
+		if err := norm.Check(l.Splits.Train.X.Cols, l.Splits.Train.Y.Cols); err != nil {
+			return Splits[T]{}, nil, fmt.Errorf("%s: %v", l.Name, err)
+		}
+	}
+	s := ConvertSplits[T](Normalize(norm, l.Splits))
+	for _, d := range []struct {
+		name string
+		set  Dataset[T]
+	}{{"training", s.Train}, {"validation", s.Val}, {"test", s.Test}} {
+		for _, m := range []*tensor.Dense[T]{d.set.X, d.set.Y} {
+			if m == nil {
+				continue
+			}
+			for i, v := range m.Raw() {
+				if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
+					what := "inputs"
+					if m == d.set.Y {
+						what = "targets"
+					}
+					return Splits[T]{}, nil, fmt.Errorf("%s: the %s set's %s, row %d, column %d, become %v in %s: the values are beyond its range (standardise them, or train in float64)", l.Name, d.name, what, i/m.Cols, i%m.Cols, f, tensor.DType[T]())
+				}
+			}
+		}
+	}
+	return s, norm, nil
 }
 
 // ReadOptions choose what Read takes from a file.
@@ -284,6 +313,10 @@ type Contents struct {
 	Image *ImageShape
 	// Task is "classification" for MNIST.
 	Task string
+	// RowNumbers (a CSV read under the drop policy) gives each row's
+	// number among the file's data rows; Dropped counts the rows dropped.
+	RowNumbers []int
+	Dropped    int
 }
 
 // Read reads path by its kind: a folder of MNIST IDX files (or "mnist"),
@@ -302,6 +335,9 @@ func Read(path string, opt ReadOptions) (*Contents, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("data: %w", err)
+	}
+	if !st.IsDir() && !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("data: %w; want a data file (CSV, TSV, .npy, .npz, PNG, JPEG) or a folder of MNIST IDX files", &fileio.NotRegularError{Path: path, Kind: fileio.Kind(st.Mode())})
 	}
 	if st.IsDir() {
 		m, err := LoadMNIST(path)
@@ -345,7 +381,7 @@ func Read(path string, opt ReadOptions) (*Contents, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &Contents{Set: t.Data, InNames: t.InputNames, OutNames: t.TargetNames}, nil
+		return &Contents{Set: t.Data, InNames: t.InputNames, OutNames: t.TargetNames, RowNumbers: t.RowNumbers, Dropped: t.Dropped}, nil
 	}
 }
 

@@ -6,31 +6,21 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
+	"io"
 	"reflect"
 	"slices"
 	"sort"
 	"strings"
 
+	"github.com/mgdl/mgdl/internal/fileio"
+	"github.com/mgdl/mgdl/limits"
+
 	"go.yaml.in/yaml/v3"
 )
 
-// maxConfigBytes bounds a configuration file: far above any real one.
-const maxConfigBytes = 4 << 20
-
 // ReadFile reads a configuration file (YAML or JSON): see Decode.
 func ReadFile(path string) (Config, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return Config{}, fmt.Errorf("config: %w", err)
-	}
-	if !st.Mode().IsRegular() {
-		return Config{}, fmt.Errorf("config %s: not a regular file", path)
-	}
-	if st.Size() > maxConfigBytes {
-		return Config{}, fmt.Errorf("config %s: %d bytes is larger than any configuration (%d at most)", path, st.Size(), maxConfigBytes)
-	}
-	b, err := os.ReadFile(path)
+	b, err := fileio.ReadFile(path, limits.MaxConfig, "a configuration file")
 	if err != nil {
 		return Config{}, fmt.Errorf("config: %w", err)
 	}
@@ -54,8 +44,16 @@ func ReadFile(path string) (Config, error) {
 // keys given twice are errors that name them.
 func Decode(b []byte) (Config, error) {
 	var raw any
-	if err := yaml.Unmarshal(b, &raw); err != nil {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(&raw); err != nil {
+		if err == io.EOF {
+			return Config{}, errors.New("the file is empty; want a mapping of settings (method, data, grades, ...)")
+		}
 		return Config{}, fmt.Errorf("not valid YAML or JSON: %v", err)
+	}
+	var more any
+	if err := dec.Decode(&more); err != io.EOF {
+		return Config{}, errors.New("the file holds more than one document (a second object, or YAML's ---); want one mapping of settings")
 	}
 	doc, ok := raw.(map[string]any)
 	if !ok {
@@ -123,6 +121,12 @@ func expand(doc map[string]any) error {
 		return err
 	}
 	v, ok := doc["grades"]
+	if ok && v == nil {
+		// grades: null (as Encode writes an unresolved configuration) is
+		// the same as no grades: the example's or the default ones.
+		delete(doc, "grades")
+		ok = false
+	}
 	if !ok {
 		if len(defaults) > 0 {
 			return fmt.Errorf("grade_defaults without grades: give grades too (or leave both to the example)")

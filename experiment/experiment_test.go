@@ -1,6 +1,7 @@
 package experiment
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -212,4 +213,37 @@ grades: [[1,256,256,1], [256,256,256,1]]
 	// [256,256×2,1] relu 300 256 constant 0.0001
 	// [1,256×2,1]
 	// [1,256×4,1]
+}
+
+// FuzzDecode: no configuration text makes Decode panic, and one that
+// decodes encodes to JSON that decodes to the same configuration.
+func FuzzDecode(f *testing.F) {
+	for _, p := range []string{"spectral2-mgdl.yaml", "spectral2-early-stopping.yaml", "xu1.yaml"} {
+		b, err := os.ReadFile(filepath.Join("..", "examples", p))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`{"method": "sgdl", "grades": [[1, 8, 1]], "seed": 3}`))
+	f.Add([]byte("grade_defaults: {epochs: 5}\ngrades: [[1, 4, 1], [4, 4, 1]]\n"))
+	f.Add([]byte("data: table.csv\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := Decode(b)
+		if err != nil {
+			return
+		}
+		j, err := c.Encode()
+		if err != nil {
+			return // a value JSON cannot hold is an error, not a panic
+		}
+		back, err := Decode(j)
+		if err != nil {
+			t.Fatalf("encoded configuration does not decode: %v\n%s", err, j)
+		}
+		j2, err := back.Encode()
+		if err != nil || !bytes.Equal(j, j2) {
+			t.Fatalf("round trip differs:\n%s\n%s", j, j2)
+		}
+	})
 }

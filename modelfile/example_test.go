@@ -34,7 +34,7 @@ func Example() {
 		fmt.Println(g.Widths, g.Activation)
 	}
 	// Output:
-	// mgdl-model 1 float64 constructed 2 36
+	// mgdl-model 2 float64 constructed 2 36
 	// [2 4 1] relu
 	// [4 3 1] relu
 }

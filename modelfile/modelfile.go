@@ -9,10 +9,13 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
+
+	"github.com/mgdl/mgdl/internal/fileio"
+	"github.com/mgdl/mgdl/limits"
 
 	"github.com/mgdl/mgdl/data"
 	"github.com/mgdl/mgdl/internal/atomicfile"
@@ -25,19 +28,17 @@ import (
 // Format is the value of the metadata's "format" field.
 const Format = "mgdl-model"
 
-// FormatVersion is the format version this package writes and the newest
-// it reads.
-const FormatVersion = 1
+// FormatVersion is the format version this package writes and the only
+// one it reads. Version 2 added the digest over the whole file
+// (__metadata__.mgdl_sha256); version 1 files, whose header was not
+// covered, are refused with a message saying so.
+const FormatVersion = 2
 
-// Limits that keep a hostile file from making the reader allocate without
-// bound. A model within them is far larger than any the papers train.
-const (
-	maxHeader = 64 << 20 // bytes of JSON header
-	maxParams = 1 << 30  // parameters in all grades together
-	maxWidth  = 1 << 24  // one layer width
-	maxGrades = 1 << 12
-	maxLayers = 1 << 10 // layers of one grade
-)
+// digestKey is the __metadata__ entry holding the file's SHA-256: of the
+// whole file as written with this entry's value set to 64 zeros.
+const digestKey = "mgdl_sha256"
+
+var zeroDigest = strings.Repeat("0", 64)
 
 // The errors a bad file gives; test with errors.Is.
 var (
@@ -47,11 +48,14 @@ var (
 	// ErrTruncated: the file ends before the header or the tensors do.
 	ErrTruncated = errors.New("model file is truncated")
 	// ErrCorrupt: the file is damaged or inconsistent (bad JSON, tensor
-	// bytes that do not match their checksum, shapes that disagree).
+	// bytes that do not match the file's digest, shapes that disagree).
 	ErrCorrupt = errors.New("model file is corrupted")
 	// ErrNewerVersion: the file was written by a newer mgdl with a format
 	// version this one cannot read.
 	ErrNewerVersion = errors.New("model file has a newer format version")
+	// ErrOldVersion: the file was written in a format version this mgdl
+	// no longer reads.
+	ErrOldVersion = errors.New("model file has an old format version")
 )
 
 // Grade is the architecture of one grade.
@@ -156,9 +160,12 @@ func stDType[T tensor.Float]() (string, int) {
 	return "F64", 8
 }
 
-// Encode returns m as a model file with metadata meta. It panics if m has
-// no grades or its grades do not chain (programmer errors).
-func Encode[T tensor.Float](m *model.Model[T], meta Meta) []byte {
+// Encode returns m as a model file with metadata meta. Identical models
+// and metadata give identical bytes. It returns an error when the model
+// or the metadata hold a value JSON cannot write (NaN, ±Inf) or the model
+// is outside the table of limits, and panics if m has no grades or its
+// grades do not chain (programmer errors).
+func Encode[T tensor.Float](m *model.Model[T], meta Meta) ([]byte, error) {
 	if len(m.Grades) == 0 {
 		panic("modelfile: model has no grades")
 	}
@@ -194,20 +201,22 @@ func Encode[T tensor.Float](m *model.Model[T], meta Meta) []byte {
 			put(tensorName(g, l, true), []int64{int64(L.Out)}, L.B)
 		}
 	}
+	if _, err := checkArch(&meta); err != nil {
+		return nil, fmt.Errorf("modelfile: %w", err)
+	}
 	mj, err := json.Marshal(meta)
 	if err != nil {
-		panic("modelfile: encoding metadata: " + err.Error())
+		return nil, fmt.Errorf("modelfile: the metadata cannot be written: %w", err)
 	}
-	sum := sha256.Sum256(buf.Bytes())
 	header["__metadata__"] = map[string]string{
 		"format":         Format,
 		"format_version": strconv.Itoa(FormatVersion),
 		"mgdl":           string(mj),
-		"data_sha256":    hex.EncodeToString(sum[:]),
+		digestKey:        zeroDigest,
 	}
 	hj, err := json.Marshal(header)
 	if err != nil {
-		panic("modelfile: encoding header: " + err.Error())
+		return nil, fmt.Errorf("modelfile: the header cannot be written: %w", err)
 	}
 	for len(hj)%8 != 0 { // safetensors pads the header with spaces to 8 bytes
 		hj = append(hj, ' ')
@@ -215,30 +224,42 @@ func Encode[T tensor.Float](m *model.Model[T], meta Meta) []byte {
 	out := make([]byte, 8, 8+len(hj)+buf.Len())
 	binary.LittleEndian.PutUint64(out, uint64(len(hj)))
 	out = append(out, hj...)
-	return append(out, buf.Bytes()...)
+	out = append(out, buf.Bytes()...)
+	at := digestAt(out[8 : 8+len(hj)])
+	if at < 0 {
+		panic("modelfile: the digest entry is not in the header")
+	}
+	sum := sha256.Sum256(out)
+	hex.Encode(out[8+at:8+at+64], sum[:])
+	return out, nil
+}
+
+// digestAt returns the offset in header of the digest's 64 hex digits, or
+// -1 unless the entry occurs exactly once, as Encode writes it.
+func digestAt(header []byte) int {
+	key := []byte(`"` + digestKey + `":"`)
+	i := bytes.Index(header, key)
+	if i < 0 || bytes.Count(header, key) != 1 || i+len(key)+65 > len(header) || header[i+len(key)+64] != '"' {
+		return -1
+	}
+	return i + len(key)
 }
 
 // WriteFile writes m with metadata meta to path atomically: a crash at any
 // moment leaves either the old file or the new one.
 func WriteFile[T tensor.Float](path string, m *model.Model[T], meta Meta) error {
-	return atomicfile.Write(path, Encode(m, meta))
+	b, err := Encode(m, meta)
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(path, b)
 }
 
 // ReadFile reads and checks the model file at path. Errors name the path
 // and wrap one of ErrNotModel, ErrTruncated, ErrCorrupt, ErrNewerVersion, or
 // the file system's error.
 func ReadFile(path string) (*File, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("model %s: %w", path, err)
-	}
-	if st.IsDir() {
-		return nil, fmt.Errorf("model %s: is a folder, not a model file", path)
-	}
-	if st.Size() > 8+maxHeader+8*maxParams {
-		return nil, fmt.Errorf("model %s: %w: %d bytes is larger than any model", path, ErrNotModel, st.Size())
-	}
-	b, err := os.ReadFile(path)
+	b, err := fileio.ReadFile(path, 8+limits.MaxHeader+8*limits.MaxParams, "a model file")
 	if err != nil {
 		return nil, fmt.Errorf("model %s: %w", path, err)
 	}
@@ -258,7 +279,7 @@ func Decode(b []byte) (*File, error) {
 		return nil, fmt.Errorf("%w: only %d bytes", ErrTruncated, len(b))
 	}
 	n := binary.LittleEndian.Uint64(b[:8])
-	if b[8] != '{' || n < 2 || n > maxHeader {
+	if b[8] != '{' || n < 2 || n > limits.MaxHeader {
 		return nil, fmt.Errorf("%w: no safetensors header (the first 8 bytes give a header length of %d and the header must start with '{')", ErrNotModel, n)
 	}
 	if n > uint64(len(b)-8) {
@@ -291,6 +312,9 @@ func Decode(b []byte) (*File, error) {
 	if ver.FormatVersion > FormatVersion {
 		return nil, fmt.Errorf("%w: the file has format version %d, this mgdl (%s) reads up to %d; use a newer mgdl", ErrNewerVersion, ver.FormatVersion, buildinfo.Version, FormatVersion)
 	}
+	if ver.FormatVersion == 1 {
+		return nil, fmt.Errorf("%w: format version 1, written by an earlier mgdl, has no digest over its header, so an edit cannot be detected; this mgdl reads version %d: train or construct the model again", ErrOldVersion, FormatVersion)
+	}
 	if ver.FormatVersion < 1 {
 		return nil, fmt.Errorf("%w: format version %d is not valid", ErrCorrupt, ver.FormatVersion)
 	}
@@ -299,6 +323,9 @@ func Decode(b []byte) (*File, error) {
 		return nil, fmt.Errorf("%w: mgdl metadata: %v", ErrCorrupt, err)
 	}
 	size, err := checkArch(&f.Meta)
+	if tl := (*limits.TooLargeError)(nil); errors.As(err, &tl) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
@@ -308,11 +335,8 @@ func Decode(b []byte) (*File, error) {
 	} else if int64(len(body)) > want {
 		return nil, fmt.Errorf("%w: %d bytes after the tensors", ErrCorrupt, int64(len(body))-want)
 	}
-	if s, ok := md["data_sha256"]; ok {
-		sum := sha256.Sum256(body)
-		if s != hex.EncodeToString(sum[:]) {
-			return nil, fmt.Errorf("%w: the tensor bytes do not match their SHA-256", ErrCorrupt)
-		}
+	if err := checkDigest(b, b[8:8+n], md[digestKey]); err != nil {
+		return nil, err
 	}
 	if f.Meta.DType == "float32" {
 		f.m32, err = decodeModel[float32](f.Meta, header, body)
@@ -323,6 +347,24 @@ func Decode(b []byte) (*File, error) {
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
 	return f, nil
+}
+
+// checkDigest checks the file b (header h) against the digest it records.
+func checkDigest(b, h []byte, want string) error {
+	if want == "" {
+		return fmt.Errorf("%w: the header records no digest (__metadata__.%s)", ErrCorrupt, digestKey)
+	}
+	at := digestAt(h)
+	if at < 0 || h[at] == '0' && string(h[at:at+64]) == zeroDigest {
+		return fmt.Errorf("%w: the digest entry (__metadata__.%s) is not as mgdl writes it", ErrCorrupt, digestKey)
+	}
+	c := bytes.Clone(b)
+	copy(c[8+at:8+at+64], zeroDigest)
+	sum := sha256.Sum256(c)
+	if got := hex.EncodeToString(sum[:]); got != string(h[at:at+64]) || got != want {
+		return fmt.Errorf("%w: the file's SHA-256 does not match the digest it records, so its header or tensors were changed after it was written", ErrCorrupt)
+	}
+	return nil
 }
 
 func elemSize(dtype string) int {
@@ -338,23 +380,26 @@ func checkArch(m *Meta) (int64, error) {
 	if m.DType != "float64" && m.DType != "float32" {
 		return 0, fmt.Errorf("dtype %q: want float64 or float32", m.DType)
 	}
-	if len(m.Grades) == 0 || len(m.Grades) > maxGrades {
-		return 0, fmt.Errorf("%d grades", len(m.Grades))
+	if len(m.Grades) == 0 || len(m.Grades) > limits.MaxGrades {
+		return 0, fmt.Errorf("%d grades; want 1 to %d", len(m.Grades), limits.MaxGrades)
 	}
 	var total int64
 	for l, g := range m.Grades {
-		if len(g.Widths) < 2 || len(g.Widths) > maxLayers+1 {
+		if len(g.Widths) < 2 {
 			return 0, fmt.Errorf("grade %d: widths %v need an input and an output", l+1, g.Widths)
 		}
+		if len(g.Widths) > limits.MaxLayers+1 {
+			return 0, fmt.Errorf("grade %d: %d layers; at most %d", l+1, len(g.Widths)-1, limits.MaxLayers)
+		}
 		for _, w := range g.Widths {
-			if w <= 0 || w > maxWidth {
-				return 0, fmt.Errorf("grade %d: width %d out of range", l+1, w)
+			if w <= 0 || w > limits.MaxWidth {
+				return 0, fmt.Errorf("grade %d: width %d out of range (1 to %d)", l+1, w, limits.MaxWidth)
 			}
 		}
 		for i := 1; i < len(g.Widths); i++ {
 			total += int64(g.Widths[i-1])*int64(g.Widths[i]) + int64(g.Widths[i])
-			if total > maxParams {
-				return 0, fmt.Errorf("more than %d parameters", maxParams)
+			if total > limits.MaxParams {
+				return 0, fmt.Errorf("more than %d parameters", limits.MaxParams)
 			}
 		}
 		if l > 0 {
@@ -370,11 +415,28 @@ func checkArch(m *Meta) (int64, error) {
 			return 0, fmt.Errorf("grade %d: unknown activation", l+1)
 		}
 	}
+	in, out := m.Grades[0].Widths[0], m.Grades[0].Widths[len(m.Grades[0].Widths)-1]
 	if m.Normalization != nil {
-		in, out := m.Grades[0].Widths[0], m.Grades[0].Widths[len(m.Grades[0].Widths)-1]
 		if err := m.Normalization.Check(in, out); err != nil {
 			return 0, err
 		}
+	}
+	if len(m.Inputs) != 0 && len(m.Inputs) != in {
+		return 0, fmt.Errorf("%d input names for %d inputs", len(m.Inputs), in)
+	}
+	if len(m.Targets) != 0 && len(m.Targets) != out {
+		return 0, fmt.Errorf("%d target names for %d outputs", len(m.Targets), out)
+	}
+	if im := m.Image; im != nil {
+		if err := data.CheckImageSize("the model's image", im.Height, im.Width); err != nil {
+			return 0, err
+		}
+		if in != 2 || im.Channels != out || (im.Channels != 1 && im.Channels != 3) {
+			return 0, fmt.Errorf("an image of %d channels for a model of %d inputs and %d outputs (want 2 inputs and 1 or 3 channels, one per output)", im.Channels, in, out)
+		}
+	}
+	if err := limits.Check(fmt.Sprintf("a model of %d parameters", total), int64(elemSize(m.DType)), total); err != nil {
+		return 0, err
 	}
 	return total, nil
 }

@@ -2,14 +2,19 @@ package modelfile
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mgdl/mgdl/limits"
 
 	"github.com/mgdl/mgdl"
 	"github.com/mgdl/mgdl/data"
@@ -132,7 +137,7 @@ func TestRoundTrip(t *testing.T) {
 	})
 	t.Run("convert", func(t *testing.T) {
 		m := constructed(t)
-		f, err := Decode(Encode(m, Meta{}))
+		f, err := Decode(mustEncode(t, m, Meta{}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -145,7 +150,7 @@ func TestRoundTrip(t *testing.T) {
 // docs/MODEL_FORMAT.md): names, dtypes, shapes, offsets and the metadata.
 func TestLayout(t *testing.T) {
 	m := constructed(t)
-	b := Encode(m, Meta{Seed: 5})
+	b := mustEncode(t, m, Meta{Seed: 5})
 	n := binary.LittleEndian.Uint64(b)
 	if n%8 != 0 {
 		t.Errorf("header length %d is not a multiple of 8", n)
@@ -169,8 +174,13 @@ func TestLayout(t *testing.T) {
 	}
 	var md map[string]string
 	json.Unmarshal(h["__metadata__"], &md)
-	if md["format"] != Format || md["format_version"] != "1" || len(md["data_sha256"]) != 64 {
+	if md["format"] != Format || md["format_version"] != "2" || len(md[digestKey]) != 64 {
 		t.Fatalf("__metadata__ %v", md)
+	}
+	// The digest is the SHA-256 of the file with its own 64 digits zeroed.
+	zeroed := bytes.Replace(b, []byte(md[digestKey]), []byte(zeroDigest), 1)
+	if sum := sha256.Sum256(zeroed); hex.EncodeToString(sum[:]) != md[digestKey] {
+		t.Fatalf("digest %s is not the SHA-256 of the zeroed file", md[digestKey])
 	}
 	if len(h) != 1+2*(2+2+2) {
 		t.Fatalf("%d header entries", len(h))
@@ -191,10 +201,11 @@ func badFiles(t *testing.T) []struct {
 	err  error
 	msg  string
 } {
-	good := Encode(constructed(t), Meta{})
+	good := mustEncode(t, constructed(t), Meta{Inputs: []string{"x", "y"}, Normalization: &data.Normalization{Targets: &data.Standardizer{Mean: []float64{0.5}, Scale: []float64{2}}}})
 	n := binary.LittleEndian.Uint64(good)
 	mut := func(f func(b []byte) []byte) []byte { return f(bytes.Clone(good)) }
-	rewrite := func(edit func(h map[string]any, md map[string]string, meta map[string]any)) []byte {
+	// unsealed rewrites the header as edit says, keeping the old digest.
+	unsealed := func(edit func(h map[string]any, md map[string]string, meta map[string]any)) []byte {
 		var h map[string]any
 		json.Unmarshal(good[8:8+n], &h)
 		md := map[string]string{}
@@ -211,6 +222,17 @@ func badFiles(t *testing.T) []struct {
 		out := binary.LittleEndian.AppendUint64(nil, uint64(len(hj)))
 		return append(append(out, hj...), good[8+n:]...)
 	}
+	// rewrite is unsealed with the digest recomputed, as a careless or
+	// hostile writer would: the structural checks must still hold.
+	rewrite := func(edit func(h map[string]any, md map[string]string, meta map[string]any)) []byte {
+		return seal(unsealed(edit))
+	}
+	replace := func(old, new string) []byte {
+		if !bytes.Contains(good, []byte(old)) {
+			t.Fatalf("%q is not in the file", old)
+		}
+		return bytes.Replace(bytes.Clone(good), []byte(old), []byte(new), 1)
+	}
 	return []struct {
 		name string
 		b    []byte
@@ -222,7 +244,27 @@ func badFiles(t *testing.T) []struct {
 		{"cut in the header", good[:8+n/2], ErrTruncated, "the header needs"},
 		{"cut in the tensors", good[:len(good)-13], ErrTruncated, "bytes of tensors but the file has"},
 		{"bytes appended", append(bytes.Clone(good), 0), ErrCorrupt, "bytes after the tensors"},
-		{"a flipped weight bit", mut(func(b []byte) []byte { b[len(b)-20] ^= 1; return b }), ErrCorrupt, "do not match their SHA-256"},
+		{"a flipped weight bit", mut(func(b []byte) []byte { b[len(b)-20] ^= 1; return b }), ErrCorrupt, "does not match the digest it records"},
+		{"activation edited in the header", replace(`\"activation\":\"relu\"`, `\"activation\":\"tanh\"`), ErrCorrupt, "does not match the digest it records"},
+		{"target mean edited in the header", replace(`\"mean\":[0.5]`, `\"mean\":[0.6]`), ErrCorrupt, "does not match the digest it records"},
+		{"seed edited in the header", replace(`\"seed\":0`, `\"seed\":1`), ErrCorrupt, "does not match the digest it records"},
+		{"digest removed", unsealed(func(_ map[string]any, md map[string]string, _ map[string]any) { delete(md, digestKey) }), ErrCorrupt, "records no digest"},
+		{"digest zeroed", unsealed(func(_ map[string]any, md map[string]string, _ map[string]any) { md[digestKey] = zeroDigest }), ErrCorrupt, "not as mgdl writes it"},
+		{"format version 1", rewrite(func(_ map[string]any, _ map[string]string, meta map[string]any) { meta["format_version"] = 1 }), ErrOldVersion, "format version 1, written by an earlier mgdl"},
+		{"image of negative height", rewrite(func(_ map[string]any, _ map[string]string, meta map[string]any) {
+			meta["image"] = map[string]any{"height": -5, "width": 4, "channels": 1}
+		}), ErrCorrupt, "want sides of 1 to 65536"},
+		{"image larger than the budget", rewrite(func(_ map[string]any, _ map[string]string, meta map[string]any) {
+			meta["image"] = map[string]any{"height": 60000, "width": 60000, "channels": 1}
+		}), limits.ErrTooLarge, "more than the memory budget"},
+		{"input names that do not fit", rewrite(func(_ map[string]any, _ map[string]string, meta map[string]any) { meta["inputs"] = []string{"x"} }), ErrCorrupt, "1 input names for 2 inputs"},
+		{"too many layers", rewrite(func(_ map[string]any, _ map[string]string, meta map[string]any) {
+			w := make([]int, limits.MaxLayers+2)
+			for i := range w {
+				w[i] = 2
+			}
+			meta["grades"].([]any)[0].(map[string]any)["widths"] = w
+		}), ErrCorrupt, "1025 layers; at most 1024"},
 		{"a flipped header byte", mut(func(b []byte) []byte { b[8+n/2] = 0xff; return b }), ErrCorrupt, "not valid JSON"},
 		{"a PNG file", []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), ErrNotModel, "no safetensors header"},
 		{"a text file", []byte("grades: [[1, 2, 1]]\n"), ErrNotModel, "no safetensors header"},
@@ -230,7 +272,7 @@ func badFiles(t *testing.T) []struct {
 			hj := []byte(`{"weight":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`)
 			return append(append(binary.LittleEndian.AppendUint64(nil, uint64(len(hj))), hj...), 0, 0, 0, 0)
 		}(), ErrNotModel, "without mgdl metadata"},
-		{"newer format version", rewrite(func(_ map[string]any, _ map[string]string, meta map[string]any) { meta["format_version"] = 2 }), ErrNewerVersion, "format version 2"},
+		{"newer format version", unsealed(func(_ map[string]any, _ map[string]string, meta map[string]any) { meta["format_version"] = 3 }), ErrNewerVersion, "format version 3"},
 		{"other format name", rewrite(func(_ map[string]any, _ map[string]string, meta map[string]any) { meta["format"] = "other" }), ErrNotModel, `metadata format is "other"`},
 		{"architecture that does not chain", rewrite(func(_ map[string]any, _ map[string]string, meta map[string]any) {
 			meta["grades"].([]any)[1].(map[string]any)["widths"] = []int{5, 6, 1}
@@ -291,9 +333,9 @@ func FuzzDecode(f *testing.F) {
 		}
 		m.Grades = append(m.Grades, g)
 	}
-	good := Encode(m, Meta{Seed: 1})
+	good := mustEncode(f, m, Meta{Seed: 1})
 	f.Add(good)
-	f.Add(Encode(convert[float32](m), Meta{}))
+	f.Add(mustEncode(f, convert[float32](m), Meta{}))
 	f.Add(good[:len(good)/2])
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -302,17 +344,96 @@ func FuzzDecode(f *testing.F) {
 			return
 		}
 		if file.Meta.DType == "float32" {
-			again, err := Decode(Encode(Model[float32](file), file.Meta))
+			again, err := Decode(mustEncode(t, Model[float32](file), file.Meta))
 			if err != nil {
 				t.Fatalf("re-encoded file does not decode: %v", err)
 			}
 			sameBits(t, "params", Model[float32](file).Grades[0].Params(), Model[float32](again).Grades[0].Params())
 			return
 		}
-		again, err := Decode(Encode(Model[float64](file), file.Meta))
+		again, err := Decode(mustEncode(t, Model[float64](file), file.Meta))
 		if err != nil {
 			t.Fatalf("re-encoded file does not decode: %v", err)
 		}
 		sameBits(t, "params", Model[float64](file).Grades[0].Params(), Model[float64](again).Grades[0].Params())
 	})
+}
+
+func mustEncode[T tensor.Float](t testing.TB, m *model.Model[T], meta Meta) []byte {
+	t.Helper()
+	b, err := Encode(m, meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// seal recomputes b's digest, as Encode does.
+func seal(b []byte) []byte {
+	n := binary.LittleEndian.Uint64(b)
+	at := digestAt(b[8 : 8+n])
+	if at < 0 {
+		return b
+	}
+	copy(b[8+at:], zeroDigest)
+	sum := sha256.Sum256(b)
+	hex.Encode(b[8+at:8+at+64], sum[:])
+	return b
+}
+
+// TestIdenticalBytes: identical models and metadata give identical files,
+// and any single-byte edit of the header is refused.
+func TestIdenticalBytes(t *testing.T) {
+	a, b := mustEncode(t, constructed(t), Meta{Seed: 3}), mustEncode(t, constructed(t), Meta{Seed: 3})
+	if !bytes.Equal(a, b) {
+		t.Fatal("two encodings of one model differ")
+	}
+	n := int(binary.LittleEndian.Uint64(a))
+	for i := 8; i < 8+n; i += 7 {
+		c := bytes.Clone(a)
+		c[i] ^= 0x01
+		if _, err := Decode(c); err == nil {
+			t.Fatalf("a flipped bit at header byte %d was accepted", i)
+		}
+	}
+}
+
+// TestEncodeRefusesNaN: metadata JSON cannot hold is an error, not a panic.
+func TestEncodeRefusesNaN(t *testing.T) {
+	_, err := Encode(constructed(t), Meta{Normalization: &data.Normalization{Targets: &data.Standardizer{Mean: []float64{math.NaN()}, Scale: []float64{1}}}})
+	if err == nil || !strings.Contains(err.Error(), "target normalisation of column 0 is mean NaN") {
+		t.Fatalf("NaN mean: %v", err)
+	}
+}
+
+// TestOneTableOfLimits: the trainer accepts exactly the architectures the
+// reader accepts, at the edges of the table of limits.
+func TestOneTableOfLimits(t *testing.T) {
+	deep := func(layers int) []int {
+		w := make([]int, layers+1)
+		for i := range w {
+			w[i] = 2
+		}
+		w[len(w)-1] = 1
+		return w
+	}
+	for _, c := range []struct {
+		name   string
+		widths []int
+		ok     bool
+	}{
+		{"widest layer", []int{2, limits.MaxWidth, 1}, true},
+		{"one unit wider", []int{2, limits.MaxWidth + 1, 1}, false},
+		{"deepest grade", deep(limits.MaxLayers), true},
+		{"one layer deeper", deep(limits.MaxLayers + 1), false},
+		{"too many parameters", []int{2, 40000, 40000, 1}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			trainErr := mgdl.Config{Grades: []mgdl.GradeSpec{{Widths: c.widths, LR: optim.Constant(1e-3)}}}.Validate(2, 1)
+			_, readErr := checkArch(&Meta{DType: "float64", Grades: []Grade{{Widths: c.widths, Activation: nn.ReLU}}})
+			if (trainErr == nil) != c.ok || (readErr == nil) != c.ok {
+				t.Fatalf("trainer: %v; reader: %v; want ok=%v for both", trainErr, readErr, c.ok)
+			}
+		})
+	}
 }

@@ -87,6 +87,8 @@ func (f *Figure) draw(dc draw.Canvas) (err error) {
 				grid[i][j].HideAxes()
 				continue
 			}
+			saneRange(&p.X)
+			saneRange(&p.Y)
 			// One value on a log axis: give it a decade around it
 			// (gonum would widen the range by ±1, below zero).
 			if _, isLog := p.Y.Scale.(plot.LogScale); isLog && p.Y.Min >= p.Y.Max && p.Y.Max > 0 {
@@ -107,6 +109,27 @@ func (f *Figure) draw(dc draw.Canvas) (err error) {
 		}
 	}
 	return nil
+}
+
+// axisLimit bounds the axis ranges: gonum/plot's tick search does not end
+// on a range whose span overflows (values near ±1.8e308).
+const axisLimit = 1e300
+
+// saneRange makes a's range finite, within ±axisLimit, and not reversed,
+// so that any data (extreme, infinite, NaN) gives a figure in bounded time.
+func saneRange(a *plot.Axis) {
+	lo, hi := a.Min, a.Max
+	if math.IsNaN(lo) || math.IsNaN(hi) {
+		lo, hi = 0, 1
+	}
+	lo, hi = min(max(lo, -axisLimit), axisLimit), min(max(hi, -axisLimit), axisLimit)
+	if _, isLog := a.Scale.(plot.LogScale); isLog {
+		lo, hi = max(lo, 1e-300), max(hi, 1e-300)
+	}
+	if hi < lo {
+		lo, hi = hi, lo
+	}
+	a.Min, a.Max = lo, hi
 }
 
 // Palette used for grades, in order (colour-blind friendly, after Okabe & Ito).

@@ -18,6 +18,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mgdl/mgdl/data"
+	"github.com/mgdl/mgdl/internal/fileio"
+	"github.com/mgdl/mgdl/limits"
+
 	"github.com/mgdl/mgdl"
 )
 
@@ -190,6 +194,11 @@ func (r *Run) EpochsByGrade() [][]MetricsRecord {
 // skipped with a warning (Run.Warnings); a folder without a summary or
 // residual norms is not a run.
 func Read(dir string) (*Run, error) {
+	if st, err := os.Stat(dir); err != nil {
+		return nil, err
+	} else if !st.IsDir() {
+		return nil, fmt.Errorf("%s is a file, not a run folder (a folder that train or construct wrote)", dir)
+	}
 	r := &Run{Dir: dir}
 	warn := func(err error) { r.Warnings = append(r.Warnings, err.Error()) }
 	missing := func(err error) bool { return errors.Is(err, fs.ErrNotExist) }
@@ -264,7 +273,7 @@ func Read(dir string) (*Run, error) {
 }
 
 func (r *Run) loadMetrics(path string) error {
-	f, err := os.Open(path)
+	f, _, err := fileio.Open(path)
 	if err != nil {
 		return err
 	}
@@ -312,11 +321,20 @@ func (r *Run) loadImages(dir string) error {
 		names, titles = append(names, byGrade[g]), append(titles, fmt.Sprintf("after grade %d", g))
 	}
 	for i, n := range names {
-		f, err := os.Open(filepath.Join(dir, n))
+		f, _, err := fileio.Open(filepath.Join(dir, n))
 		if err != nil {
 			return err
 		}
-		im, _, err := image.Decode(f)
+		var im image.Image
+		cfg, _, err := image.DecodeConfig(f)
+		if err == nil {
+			err = data.CheckImageSize("the image", cfg.Height, cfg.Width)
+		}
+		if err == nil {
+			if _, err = f.Seek(0, 0); err == nil {
+				im, _, err = image.Decode(f)
+			}
+		}
 		f.Close()
 		if err != nil {
 			return fmt.Errorf("%s/%s: %v", ImagesDir, n, err)
@@ -348,6 +366,13 @@ func hasResults(dir string) bool {
 // those. MGDL runs come first. When two runs share a method, they are
 // labelled by their folder names.
 func ReadRuns(dirs ...string) ([]*Run, error) {
+	for _, d := range dirs {
+		if st, err := os.Stat(d); err != nil {
+			return nil, err
+		} else if !st.IsDir() {
+			return nil, fmt.Errorf("%s is a file, not a run folder (a folder that train or construct wrote)", d)
+		}
+	}
 	if len(dirs) == 1 {
 		if !hasResults(dirs[0]) {
 			ents, rerr := os.ReadDir(dirs[0])
@@ -399,22 +424,8 @@ type Norms struct {
 	LevelSup []float64
 }
 
-// maxSmallFile bounds the JSON files of a run folder that are read whole.
-const maxSmallFile = 256 << 20
-
 // readSmall reads dir/name, which must be a regular file of at most
-// maxSmallFile bytes.
+// limits.MaxSmallFile bytes.
 func readSmall(dir, name string) ([]byte, error) {
-	path := filepath.Join(dir, name)
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file", path)
-	}
-	if st.Size() > maxSmallFile {
-		return nil, fmt.Errorf("%s: %d bytes is more than a run folder's %s holds (%d at most)", path, st.Size(), name, maxSmallFile)
-	}
-	return os.ReadFile(path)
+	return fileio.ReadFile(filepath.Join(dir, name), limits.MaxSmallFile, "a run folder's "+name)
 }

@@ -412,7 +412,7 @@ func WriteReport(dir string, html []byte, plots map[string][]byte) (string, erro
 
 // WriteModel writes the folder's model file.
 func WriteModel[T tensor.Float](d *Dir, m *model.Model[T], meta modelfile.Meta) error {
-	return atomicfile.Write(d.File(ModelFile), modelfile.Encode(m, meta))
+	return modelfile.WriteFile(d.File(ModelFile), m, meta)
 }
 
 // WriteJSON writes v as indented JSON to the named file of the folder

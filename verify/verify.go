@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -65,7 +66,7 @@ type LevelStats struct {
 	Sup      float64 `json:"sup"`
 	// Ratio is Sup over the previous level's Sup (or over max|y| for the
 	// first level); NaN when that is 0.
-	Ratio float64 `json:"ratio"`
+	Ratio Ratio   `json:"ratio"`
 	L2    float64 `json:"l2"`
 }
 
@@ -266,7 +267,7 @@ func Check[T tensor.Float](m *model.Model[T], x, y *tensor.Dense[T], opt Options
 			ratio = nm.Linf / prevSup
 			r.MaxLevelRatio = max(r.MaxLevelRatio, ratio)
 		}
-		r.Levels = append(r.Levels, LevelStats{Level: i + 1, GradeEnd: end, Sup: nm.Linf, Ratio: ratio, L2: nm.L2})
+		r.Levels = append(r.Levels, LevelStats{Level: i + 1, GradeEnd: end, Sup: nm.Linf, Ratio: Ratio(ratio), L2: nm.L2})
 		prevSup = nm.Linf
 	}
 	return r, nil
@@ -345,7 +346,7 @@ func (r *Report) WriteTable(w io.Writer, title string, maxGrades int) error {
 	fmt.Fprintf(&b, "\n  %5s %8s %12s %8s %12s\n", "level", "grades", "sup", "ratio", "L2")
 	fmt.Fprintf(&b, "  %5d %8d %12.4e %8s %12.4e\n", 0, 0, r.Initial.Linf, "", r.Initial.L2)
 	for _, lv := range r.Levels {
-		fmt.Fprintf(&b, "  %5d %8d %12.4e %8.4f %12.4e\n", lv.Level, lv.GradeEnd, lv.Sup, lv.Ratio, lv.L2)
+		fmt.Fprintf(&b, "  %5d %8d %12.4e %8.4f %12.4e\n", lv.Level, lv.GradeEnd, lv.Sup, float64(lv.Ratio), lv.L2)
 	}
 	fmt.Fprintf(&b, "\n  %6s %4s %11s %11s %6s %6s %11s %11s %11s %4s %4s\n",
 		"grade", "ntr", "max|g|", "max incr", "viol", "flips", "L1", "L2", "Linf", "sL1", "sL2")
@@ -385,3 +386,31 @@ func (r *Report) WriteTable(w io.Writer, title string, maxGrades int) error {
 
 // finite reports whether v is neither NaN nor infinite.
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// Ratio is a level's sup ratio. It is NaN when the previous level's
+// residual was already zero (the ratio is undefined); JSON writes that as
+// null, and reads null back as NaN.
+type Ratio float64
+
+// MarshalJSON writes r, or null when it is not a finite number.
+func (r Ratio) MarshalJSON() ([]byte, error) {
+	f := float64(r)
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return []byte("null"), nil
+	}
+	return json.Marshal(f)
+}
+
+// UnmarshalJSON reads a number, or null as NaN.
+func (r *Ratio) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*r = Ratio(math.NaN())
+		return nil
+	}
+	var f float64
+	if err := json.Unmarshal(b, &f); err != nil {
+		return err
+	}
+	*r = Ratio(f)
+	return nil
+}

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
@@ -82,7 +83,7 @@ func TestCheckHandModels(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(r.Levels) != 2 || math.Abs(r.Levels[0].Ratio-0.5) > 1e-12 || math.Abs(r.Levels[1].Ratio-0.25) > 1e-12 || math.Abs(r.MaxLevelRatio-0.5) > 1e-12 {
+	if len(r.Levels) != 2 || math.Abs(float64(r.Levels[0].Ratio)-0.5) > 1e-12 || math.Abs(float64(r.Levels[1].Ratio)-0.25) > 1e-12 || math.Abs(r.MaxLevelRatio-0.5) > 1e-12 {
 		t.Errorf("levels %+v", r.Levels)
 	}
 	// Errors.
@@ -114,4 +115,23 @@ func ExampleCheck() {
 	// grade 1: violations 0, sign flips 0, L2 0.2894, strictly lower true
 	// grade 2: violations 0, sign flips 100, L2 0.2894, strictly lower false
 	// pointwise: false
+}
+
+// TestRatioJSON: an undefined level ratio (NaN) is written as null and
+// read back as NaN; a finite one round-trips.
+func TestRatioJSON(t *testing.T) {
+	b, err := json.Marshal([]LevelStats{{Level: 1, Ratio: Ratio(math.NaN())}, {Level: 2, Ratio: 0.5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"ratio":null`) || !strings.Contains(string(b), `"ratio":0.5`) {
+		t.Fatalf("%s", b)
+	}
+	var back []LevelStats
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if !math.IsNaN(float64(back[0].Ratio)) || back[1].Ratio != 0.5 {
+		t.Fatalf("%+v", back)
+	}
 }

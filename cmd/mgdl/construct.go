@@ -253,15 +253,24 @@ computed on (where the guarantees are exact) and on fresh points between them.`,
 					return err
 				}
 			}
+			if err := refuseOverwrite("--report", rep, po.samples, po.targets); err != nil && rep != "" {
+				return err
+			}
 			if rep != "" {
-				b, _ := json.MarshalIndent(r, "", "  ")
-				if err := atomicfile.Write(rep, append(b, '\n')); err != nil {
+				b, err := jsonText(r)
+				if err != nil {
+					return err
+				}
+				if err := atomicfile.Write(rep, b); err != nil {
 					return err
 				}
 			}
 			if asJSON {
-				b, _ := json.MarshalIndent(r, "", "  ")
-				_, err := fmt.Fprintln(w, string(b))
+				b, err := jsonText(r)
+				if err != nil {
+					return err
+				}
+				_, err = w.Write(b)
 				return err
 			}
 			return writeConstructTable(w, &r, rows)

@@ -143,11 +143,11 @@ func TestTableTrainPredictEval(t *testing.T) {
 			src, _ := data.LoadCSV(csv, data.CSVOptions{Inputs: []string{"a", "b"}, Targets: []string{"y"}})
 			var want []float64
 			if dtype == "float32" {
-				for _, v := range stagedOutputs[float32](f, src.Data.X)[1].Raw() {
+				for _, v := range stagedOutputs[float32](f, src.Data.X, true)[1].Raw() {
 					want = append(want, float64(v))
 				}
 			} else {
-				want = stagedOutputs[float64](f, src.Data.X)[1].Raw()
+				want = stagedOutputs[float64](f, src.Data.X, true)[1].Raw()
 			}
 			for i, w := range want {
 				got := tb.Data.X.At(i, 1)

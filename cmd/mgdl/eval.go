@@ -64,9 +64,12 @@ applied to the inputs and undone on the outputs).`,
 			}
 			w := cmd.OutOrStdout()
 			if o.jsonOut {
-				b, _ := json.MarshalIndent(ms, "", "  ")
-				fmt.Fprintln(w, string(b))
-				return nil
+				b, err := jsonText(ms)
+				if err != nil {
+					return err
+				}
+				_, err = w.Write(b)
+				return err
 			}
 			fmt.Fprintf(w, "%s on %s (all rows, in the data's units)\n", o.model, o.data)
 			fmt.Fprintf(w, "  %-6s %11s %11s %11s %9s %9s\n", "grade", "RSE", "MSE", "max |err|", "PSNR", "accuracy")
@@ -94,6 +97,9 @@ func evalTyped[T tensor.Float](o *evalOpts, f *modelfile.File) ([]gradeMetrics, 
 	if err := r.Set.Validate(o.data); err != nil {
 		return nil, err
 	}
+	if metrics.Energy(r.Set.Y.Raw()) == 0 {
+		return nil, fmt.Errorf("%s: every target is zero, so the relative error (RSE) is undefined", o.data)
+	}
 	y := tensor.Convert[T](r.Set.Y)
 	var task struct {
 		Task string `json:"task"`
@@ -101,7 +107,7 @@ func evalTyped[T tensor.Float](o *evalOpts, f *modelfile.File) ([]gradeMetrics, 
 	json.Unmarshal(f.Meta.Config, &task)
 	classify := task.Task == "classification"
 	var out []gradeMetrics
-	for l, p := range stagedOutputs[T](f, r.Set.X) {
+	for l, p := range stagedOutputs[T](f, r.Set.X, true) {
 		m := gradeMetrics{Grade: l + 1, RSE: metrics.RSE(y.Raw(), p.Raw()), MSE: metrics.MSE(y.Raw(), p.Raw()), MaxErr: metrics.MaxErr(y.Raw(), p.Raw())}
 		if r.Image != nil || f.Meta.Image != nil {
 			v := metrics.PSNR(y.Raw(), p.Raw())

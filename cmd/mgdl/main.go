@@ -11,13 +11,16 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
+	"github.com/mgdl/mgdl/limits"
 	"github.com/spf13/cobra"
 )
 
@@ -61,7 +64,21 @@ grades. SGDL, the same layers trained end to end, is the baseline.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	be := &backendOpts{}
 	be.addFlags(root)
-	root.PersistentPreRunE = func(*cobra.Command, []string) error { return be.use() }
+	var memLimit string
+	root.PersistentFlags().StringVar(&memLimit, "mem-limit", "", "memory budget that every size read from input is checked against, e.g. 2GiB (default: "+limits.EnvVar+", else a quarter of the memory this process may use)")
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if err := limits.FromEnv(); err != nil {
+			return usageError{err}
+		}
+		if cmd.Flags().Changed("mem-limit") {
+			n, err := limits.ParseSize(memLimit)
+			if err != nil {
+				return usagef("--mem-limit: %v", err)
+			}
+			limits.SetBudget(n)
+		}
+		return be.use()
+	}
 	root.AddCommand(newDemoCmd(), newTrainCmd(), newExamplesCmd())
 	root.AddCommand(newReportCmd(), newInspectCmd(), newVersionCmd())
 	root.AddCommand(newPredictCmd(), newEvalCmd())
@@ -70,9 +87,33 @@ grades. SGDL, the same layers trained end to end, is the baseline.`,
 	return root
 }
 
+// grace is how long a command may take to stop after SIGINT, SIGTERM or
+// SIGHUP (training writes its summary; finished grades are already on
+// disk) before mgdl exits anyway; a second signal exits at once.
+const grace = 10 * time.Second
+
+// interruptible returns a context cancelled by the first SIGINT, SIGTERM
+// or SIGHUP, and makes sure the process ends soon after: no computation
+// that misses the cancellation can keep mgdl running deaf to signals.
+func interruptible() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		<-sigs
+		cancel()
+		select {
+		case <-sigs:
+		case <-time.After(grace):
+		}
+		fmt.Fprintln(os.Stderr, "mgdl: interrupted; stopped without finishing (finished grades are kept on disk)")
+		os.Exit(130)
+	}()
+	return ctx
+}
+
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	defer stop()
+	ctx := interruptible()
 	err := newRoot().ExecuteContext(ctx)
 	if err == nil {
 		return
@@ -88,4 +129,14 @@ func main() {
 	default:
 		os.Exit(1)
 	}
+}
+
+// jsonText returns v as indented JSON with a final newline, or an error
+// naming the value JSON cannot hold (NaN, ±Inf) instead of an empty text.
+func jsonText(v any) ([]byte, error) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("cannot write the result as JSON: %w", err)
+	}
+	return append(b, '\n'), nil
 }

@@ -3,9 +3,12 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/mgdl/mgdl/limits"
 
 	"github.com/mgdl/mgdl/data"
 	"github.com/mgdl/mgdl/internal/atomicfile"
@@ -85,19 +88,29 @@ func modelInputs(f *modelfile.File, path, inputs, targets, missing string, withT
 	if err != nil {
 		return nil, asUsage(err)
 	}
+	if r.Image != nil && f.Meta.Image == nil {
+		return nil, fmt.Errorf("%s is an image, but the model was trained on a table%s: give a table of its inputs", path, inputNames(f))
+	}
+	if r.MNIST != nil && f.Meta.Image != nil {
+		return nil, fmt.Errorf("%s holds MNIST images, but the model fits one image (pixel coordinates in, values out)", path)
+	}
 	in := f.Meta.Grades[0].Widths[0]
 	out := f.Meta.Grades[0].Widths[len(f.Meta.Grades[0].Widths)-1]
 	if r.Set.X.Cols != in {
-		names := ""
-		if len(f.Meta.Inputs) > 0 {
-			names = " (" + strings.Join(clipNames(f.Meta.Inputs), ", ") + ")"
-		}
-		return nil, fmt.Errorf("%s: the inputs have %d columns but the model expects %d%s", path, r.Set.X.Cols, in, names)
+		return nil, fmt.Errorf("%s: the inputs have %d columns but the model expects %d%s", path, r.Set.X.Cols, in, inputNames(f))
 	}
 	if withTargets && r.Set.Y.Cols != out {
 		return nil, fmt.Errorf("%s: the targets have %d columns but the model has %d outputs", path, r.Set.Y.Cols, out)
 	}
 	return r, nil
+}
+
+// inputNames lists the model's input columns for messages: " (a, b)".
+func inputNames(f *modelfile.File) string {
+	if len(f.Meta.Inputs) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(clipNames(f.Meta.Inputs), ", ") + ")"
 }
 
 func clipNames(s []string) []string {
@@ -109,14 +122,20 @@ func clipNames(s []string) []string {
 
 // stagedOutputs runs the model on x (original units, float64) and returns
 // the prediction after every grade, in the targets' original units.
-func stagedOutputs[T tensor.Float](f *modelfile.File, x *tensor.Dense[float64]) []*tensor.Dense[T] {
+// With perGrade unset it returns the final prediction only.
+func stagedOutputs[T tensor.Float](f *modelfile.File, x *tensor.Dense[float64], perGrade bool) []*tensor.Dense[T] {
 	m := modelfile.Model[T](f)
 	xt := tensor.Convert[T](x)
 	norm := f.Meta.Normalization
 	if norm != nil {
 		data.Apply(norm.Inputs, xt)
 	}
-	outs := m.StagedPredict(xt) // compiled for many narrow (constructed) grades
+	var outs []*tensor.Dense[T]
+	if perGrade {
+		outs = m.StagedPredict(xt) // compiled for many narrow (constructed) grades
+	} else {
+		outs = []*tensor.Dense[T]{m.Predict(xt)}
+	}
 	if norm != nil {
 		for _, o := range outs {
 			data.Invert(norm.Targets, o)
@@ -132,21 +151,31 @@ func predictTyped[T tensor.Float](cmd *cobra.Command, o *predictOpts, f *modelfi
 	default:
 		return usagef("--out %s: want a .csv, .tsv, .npy, .png or .jpg file", o.out)
 	}
+	if err := refuseOverwrite("--out", o.out, o.input, o.model); err != nil {
+		return err
+	}
 	var x *tensor.Dense[float64]
 	var shape *data.ImageShape
+	var rowNumbers []int
 	switch {
 	case o.input != "":
+		if o.missing == "drop" && ext != ".csv" && ext != ".tsv" && ext != ".txt" {
+			return usagef("--missing drop: the predictions would not line up with the rows of %s; write a .csv or .tsv (it gets a row column naming each prediction's input row) or use --missing mean", o.input)
+		}
 		r, err := modelInputs(f, o.input, o.inputs, "", o.missing, false)
 		if err != nil {
 			return err
 		}
-		x, shape = r.Set.X, r.Image
+		x, shape, rowNumbers = r.Set.X, r.Image, r.RowNumbers
+		if r.Dropped > 0 {
+			fmt.Fprintf(cmd.ErrOrStderr(), "dropped %d of %d rows with missing values; the row column gives each prediction's row in %s\n", r.Dropped, r.Dropped+x.Rows, o.input)
+		}
 	case f.Meta.Image != nil:
 		s := *f.Meta.Image
 		if o.size != "" {
-			var h, w int
-			if _, err := fmt.Sscanf(strings.ToLower(o.size), "%dx%d", &h, &w); err != nil || h < 1 || w < 1 || h*w > 1<<26 {
-				return usagef("--size %q: want HxW, e.g. 512x512", o.size)
+			h, w, err := parseSize(o.size)
+			if err != nil {
+				return usageError{err}
 			}
 			s.Height, s.Width = h, w
 		}
@@ -154,7 +183,14 @@ func predictTyped[T tensor.Float](cmd *cobra.Command, o *predictOpts, f *modelfi
 	default:
 		return usagef("--input FILE is required (the model is not an image-regression model)")
 	}
-	outs := stagedOutputs[T](f, x)
+	grades := 1
+	if o.perGrade {
+		grades = len(f.Meta.Grades)
+	}
+	if err := limits.Check(fmt.Sprintf("predictions of %d grade(s) for %d rows", grades, x.Rows), 2*8, int64(grades), int64(x.Rows), int64(outWidth(f))); err != nil {
+		return err
+	}
+	outs := stagedOutputs[T](f, x, o.perGrade)
 	final := outs[len(outs)-1]
 	names := f.Meta.Targets
 	if len(names) != final.Cols {
@@ -172,6 +208,9 @@ func predictTyped[T tensor.Float](cmd *cobra.Command, o *predictOpts, f *modelfi
 		if o.perGrade {
 			for l, p := range outs[:len(outs)-1] {
 				gp := strings.TrimSuffix(o.out, filepath.Ext(o.out)) + ".grade" + strconv.Itoa(l+1) + filepath.Ext(o.out)
+				if err := refuseOverwrite("--out (per grade)", gp, o.input, o.model); err != nil {
+					return err
+				}
 				if err := writeImage(gp, *shape, p); err != nil {
 					return err
 				}
@@ -208,6 +247,9 @@ func predictTyped[T tensor.Float](cmd *cobra.Command, o *predictOpts, f *modelfi
 			}
 			header = header[len(names):]
 		}
+		if rowNumbers != nil {
+			m, header = withRowColumn(m, header, rowNumbers)
+		}
 		comma := ','
 		if ext == ".tsv" {
 			comma = '\t'
@@ -234,4 +276,56 @@ func writeImage[T tensor.Float](path string, s data.ImageShape, y *tensor.Dense[
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return atomicfile.Write(path, b.Bytes())
+}
+
+// parseSize reads --size HxW, each side 1 to limits.MaxImageSide, the
+// image within the memory budget.
+func parseSize(s string) (int, int, error) {
+	hs, ws, ok := strings.Cut(strings.ToLower(strings.TrimSpace(s)), "x")
+	h, err1 := strconv.Atoi(hs)
+	w, err2 := strconv.Atoi(ws)
+	if !ok || err1 != nil || err2 != nil {
+		return 0, 0, fmt.Errorf("--size %q: want HxW in pixels, e.g. 512x512", s)
+	}
+	if err := data.CheckImageSize("--size: an image", h, w); err != nil {
+		return 0, 0, err
+	}
+	return h, w, nil
+}
+
+// outWidth is the model's number of outputs.
+func outWidth(f *modelfile.File) int {
+	w := f.Meta.Grades[0].Widths
+	return w[len(w)-1]
+}
+
+// refuseOverwrite returns a usage error if out names one of the inputs
+// (the same path, or the same file through another name).
+func refuseOverwrite(flag, out string, inputs ...string) error {
+	ost, oerr := os.Stat(out)
+	for _, in := range inputs {
+		if in == "" {
+			continue
+		}
+		same := filepath.Clean(in) == filepath.Clean(out)
+		if ist, err := os.Stat(in); err == nil && oerr == nil && os.SameFile(ist, ost) {
+			same = true
+		}
+		if same {
+			return usagef("%s %s is an input of this command; outputs never replace inputs: give another file name", flag, out)
+		}
+	}
+	return nil
+}
+
+// withRowColumn returns m with a first column "row" holding rows (the
+// input row of each prediction).
+func withRowColumn[T tensor.Float](m *tensor.Dense[T], header []string, rows []int) (*tensor.Dense[T], []string) {
+	out := tensor.New[T](m.Rows, m.Cols+1)
+	for i := range m.Rows {
+		r := out.Row(i)
+		r[0] = T(rows[i])
+		copy(r[1:], m.Row(i))
+	}
+	return out, append([]string{"row"}, header...)
 }

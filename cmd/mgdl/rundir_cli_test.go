@@ -88,11 +88,14 @@ func truncateCheckpoint(t *testing.T, dir string, grades int) {
 	if meta.DType == "float32" {
 		m := modelfile.Model[float32](f)
 		m.Grades = m.Grades[:grades]
-		b = modelfile.Encode(m, meta)
+		b, err = modelfile.Encode(m, meta)
 	} else {
 		m := modelfile.Model[float64](f)
 		m.Grades = m.Grades[:grades]
-		b = modelfile.Encode(m, meta)
+		b, err = modelfile.Encode(m, meta)
+	}
+	if err != nil {
+		t.Fatal(err)
 	}
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)

@@ -187,7 +187,10 @@ func trainLoaded(ctx context.Context, log io.Writer, oo *outputOpts, cfg experim
 }
 
 func trainTyped[T tensor.Float](ctx context.Context, disp *progress, cfg experiment.Config, loaded *data.Loaded, create func() (*rundir.Dir, error), ck *modelfile.File) (*rundir.Summary, error) {
-	splits, norm := data.Standardized[T](loaded)
+	splits, norm, err := data.Standardized[T](loaded)
+	if err != nil {
+		return nil, err
+	}
 	tr, err := mgdl.NewTrainer(cfg.Trainer(), splits)
 	if err != nil {
 		return nil, asUsage(err)
@@ -233,8 +236,13 @@ func trainTyped[T tensor.Float](ctx context.Context, disp *progress, cfg experim
 	for _, w := range warnings {
 		disp.warn(w)
 	}
-	if err != nil && runErr == nil {
+	switch {
+	case err != nil && runErr == nil:
 		runErr = err
+	case err != nil:
+		// The run's own error (a checkpoint that could not be written,
+		// say) comes first; the summary's is reported beside it.
+		disp.warn(fmt.Errorf("also: %w", err))
 	}
 	return sum, runErr
 }

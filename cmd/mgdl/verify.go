@@ -107,16 +107,25 @@ test set). A model saved with standardisation is checked in its own
 				Method string        `json:"method,omitempty"`
 				Checks []namedReport `json:"checks"`
 			}{model, f.Meta.Method, reports}
+			if err := refuseOverwrite("--report", rep, model, po.samples, po.targets); err != nil && rep != "" {
+				return err
+			}
 			if rep != "" {
-				b, _ := json.MarshalIndent(out, "", "  ")
-				if err := atomicfile.Write(rep, append(b, '\n')); err != nil {
+				b, err := jsonText(out)
+				if err != nil {
+					return err
+				}
+				if err := atomicfile.Write(rep, b); err != nil {
 					return err
 				}
 			}
 			w := cmd.OutOrStdout()
 			if asJSON {
-				b, _ := json.MarshalIndent(out, "", "  ")
-				_, err := fmt.Fprintln(w, string(b))
+				b, err := jsonText(out)
+				if err != nil {
+					return err
+				}
+				_, err = w.Write(b)
 				return err
 			}
 			method := f.Meta.Method

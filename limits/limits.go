@@ -1,0 +1,222 @@
+// Package limits holds the one table of sizes mgdl accepts (layer widths,
+// depth, grades, parameters, image sides, file sizes) and the memory budget
+// that every size coming from input is checked against before anything is
+// allocated. The trainer, the model reader, the data readers and the command
+// line all use these values, so what one part writes another can read.
+//
+// The budget bounds the bytes one input asks for (an array, an image, an
+// archive entry, a model, the working set of a training run). Its default
+// is a quarter of the memory this process may use: the smallest of the
+// physical memory, the address-space limit (ulimit -v) and the cgroup
+// memory limit. The environment variable MGDL_MEM_LIMIT (read by FromEnv)
+// and SetBudget change it.
+package limits
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/bits"
+	"os"
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	"github.com/dustin/go-humanize"
+)
+
+// The table of limits. Each is far above what the papers train; each
+// keeps a hostile or mistyped size from reaching the allocator.
+const (
+	// MaxWidth is the widest layer (and the most input or target columns).
+	MaxWidth = 1 << 20
+	// MaxLayers is the most layers (weight matrices) in one grade.
+	MaxLayers = 1 << 10
+	// MaxGrades is the most grades in one model (the construction of
+	// docs/CONSTRUCTIVE.md makes thousands of small ones).
+	MaxGrades = 1 << 14
+	// MaxParams is the most parameters in all grades of a model together.
+	MaxParams = 1 << 30
+	// MaxImageSide is the longest image side, in pixels.
+	MaxImageSide = 1 << 16
+	// MaxChannels is the most channels of an image (RGBA).
+	MaxChannels = 4
+	// MaxHeader is the largest model-file header, in bytes.
+	MaxHeader = 64 << 20
+	// MaxConfig is the largest configuration file, in bytes.
+	MaxConfig = 4 << 20
+	// MaxSmallFile is the largest run-folder record (summary, staged
+	// predictions, metrics log), in bytes.
+	MaxSmallFile = 256 << 20
+)
+
+// EnvVar names the environment variable that sets the budget.
+const EnvVar = "MGDL_MEM_LIMIT"
+
+var budget atomic.Int64 // 0: the default
+
+// Budget returns the memory budget in bytes.
+func Budget() int64 {
+	if b := budget.Load(); b > 0 {
+		return b
+	}
+	b, _ := Default()
+	return b
+}
+
+// SetBudget sets the memory budget to n bytes; n ≤ 0 restores the default.
+func SetBudget(n int64) {
+	if n < 0 {
+		n = 0
+	}
+	budget.Store(n)
+}
+
+// Default returns the default budget and what it was derived from.
+func Default() (int64, string) {
+	mem, basis := available(addressLimit())
+	return mem / 4, "a quarter of " + basis
+}
+
+// DefaultUnder returns the default budget of a process whose address space
+// is limited to as bytes (ulimit -v; 0 for none) on this machine.
+func DefaultUnder(as int64) int64 {
+	mem, _ := available(as)
+	return mem / 4
+}
+
+// available returns the memory a process with address-space limit as (0
+// for none) may use and where the figure comes from.
+func available(as int64) (int64, string) {
+	n, basis := physical(), "the physical memory ("+humanize.IBytes(uint64(physical()))+")"
+	if as > 0 && as < n {
+		n, basis = as, "the address-space limit (ulimit -v, "+humanize.IBytes(uint64(as))+")"
+	}
+	if cg := cgroupLimit(); cg > 0 && cg < n {
+		n, basis = cg, "the cgroup memory limit ("+humanize.IBytes(uint64(cg))+")"
+	}
+	return n, basis
+}
+
+func cgroupLimit() int64 {
+	for _, p := range []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"} {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		s := strings.TrimSpace(string(b))
+		if v, err := strconv.ParseInt(s, 10, 64); err == nil && v > 0 && v < 1<<60 {
+			return v
+		}
+	}
+	return 0
+}
+
+// FromEnv sets the budget from MGDL_MEM_LIMIT when it is set.
+func FromEnv() error {
+	s, ok := os.LookupEnv(EnvVar)
+	if !ok || s == "" {
+		return nil
+	}
+	n, err := ParseSize(s)
+	if err != nil {
+		return fmt.Errorf("%s: %w", EnvVar, err)
+	}
+	SetBudget(n)
+	return nil
+}
+
+// ParseSize reads a byte count such as "2GiB", "512MB", "1.5G" or
+// "1000000". It must be positive.
+func ParseSize(s string) (int64, error) {
+	v, err := humanize.ParseBytes(strings.TrimSpace(s))
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a size; want a number of bytes with an optional unit (512MiB, 2GB, 1.5GiB)", s)
+	}
+	if v == 0 || v > math.MaxInt64 {
+		return 0, fmt.Errorf("%q: want a size above 0 and below 8 EiB", s)
+	}
+	return int64(v), nil
+}
+
+// Format writes a byte count for people: "1.5 GiB".
+func Format(n int64) string {
+	if n < 0 {
+		return "more than 8 EiB"
+	}
+	return humanize.IBytes(uint64(n))
+}
+
+// Product returns the product of the factors, or false if one is negative
+// or the product exceeds math.MaxInt64.
+func Product(factors ...int64) (int64, bool) {
+	p := uint64(1)
+	for _, f := range factors {
+		if f < 0 {
+			return 0, false
+		}
+		hi, lo := bits.Mul64(p, uint64(f))
+		if hi != 0 || lo > math.MaxInt64 {
+			return 0, false
+		}
+		p = lo
+	}
+	return int64(p), true
+}
+
+// ErrTooLarge is wrapped by every *TooLargeError.
+var ErrTooLarge = errors.New("too large for the memory budget")
+
+// TooLargeError reports an input whose size exceeds the budget or overflows.
+type TooLargeError struct {
+	// What names the input ("image 16384×16384", "grade 1").
+	What string
+	// Bytes is what it needs; -1 when the size overflows.
+	Bytes int64
+	// Budget is the budget it was checked against.
+	Budget int64
+}
+
+func (e *TooLargeError) Error() string {
+	if e.Bytes < 0 {
+		return fmt.Sprintf("%s needs more memory than the memory budget of %s (raise it with --mem-limit or %s)", e.What, Format(e.Budget), EnvVar)
+	}
+	return fmt.Sprintf("%s needs %s of memory, more than the memory budget of %s (raise it with --mem-limit or %s)", e.What, Format(e.Bytes), Format(e.Budget), EnvVar)
+}
+
+func (e *TooLargeError) Unwrap() error { return ErrTooLarge }
+
+// Check returns a *TooLargeError if the product of the factors (bytes per
+// element times the dimensions) exceeds the budget or overflows. what names
+// the input for the message.
+func Check(what string, factors ...int64) error {
+	n, ok := Product(factors...)
+	if !ok {
+		n = -1
+	}
+	if b := Budget(); !ok || n > b {
+		return &TooLargeError{What: what, Bytes: n, Budget: b}
+	}
+	return nil
+}
+
+// Sum adds byte counts, returning -1 on overflow or when a term is -1.
+func Sum(terms ...int64) int64 {
+	var s int64
+	for _, t := range terms {
+		if t < 0 || s > math.MaxInt64-t {
+			return -1
+		}
+		s += t
+	}
+	return s
+}
+
+// CheckTotal returns a *TooLargeError if n (a byte count, -1 for overflow)
+// exceeds the budget.
+func CheckTotal(what string, n int64) error {
+	if b := Budget(); n < 0 || n > b {
+		return &TooLargeError{What: what, Bytes: n, Budget: b}
+	}
+	return nil
+}
