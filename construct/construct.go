@@ -253,7 +253,7 @@ func Build(ctx context.Context, x *tensor.Dense[float64], y []float64, opt Optio
 		return nil, fmt.Errorf("construct: invalid schedule %d", int(opt.Schedule))
 	}
 	if opt.Levels < 0 || opt.Tol < 0 || opt.MaxGrades < 0 || opt.MaxRefine < 0 || opt.MinCoef < 0 || math.IsNaN(opt.Tol) || math.IsNaN(opt.MinCoef) {
-		return nil, fmt.Errorf("construct: levels, tol, max grades, max refine and min coef must not be negative")
+		return nil, fmt.Errorf("construct: levels, max grades and max refine must not be negative, tol and min coef must be numbers ≥ 0")
 	}
 	if opt.Levels == 0 {
 		if opt.Tol == 0 {

@@ -407,6 +407,9 @@ func readNPZ(path string, opt ReadOptions) (*Contents, error) {
 	if err != nil {
 		return nil, err
 	}
+	if xk == yk && !opt.NoTargets {
+		return nil, settingErrorf("%s: array %q is both the inputs and the targets: a model that reads its target learns nothing", path, xk)
+	}
 	get := func(k string) (*tensor.Dense[float64], error) {
 		a, ok := arrays[k]
 		if !ok {

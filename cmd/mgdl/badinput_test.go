@@ -197,6 +197,8 @@ func badInputCases(t *testing.T, dir string) []badCase {
 		{gBudget, "predict --size 8192x8192", []string{"predict", "--model", imgRun, "--out", path("big.png"), "--size", "8192x8192"}, 2, "--size: an image of 8192×8192 pixels needs 6.0 GiB of memory", nil},
 		{gBudget, "predict --size 0x5", []string{"predict", "--model", imgRun, "--out", path("big.png"), "--size", "0x5"}, 2, "want sides of 1 to 65536 pixels", nil},
 		{gBudget, "predict --size that is no size", []string{"predict", "--model", imgRun, "--out", path("big.png"), "--size", "huge"}, 2, `--size "huge": want HxW in pixels, e.g. 512x512`, nil},
+		{gBudget, "construct --fresh 1000000000", []string{"construct", "--target", "sin10", "--levels", "3", "--fresh", "1000000000"}, 2, "--fresh 1000000000: 1000000000 random points in 1 dimensions needs 60 GiB of memory", nil},
+		{gBudget, "construct --points 100000 in 2-D", []string{"construct", "--target", "sin2d", "--levels", "3", "--points", "100000"}, 2, "--points 100000: 100000^2 points is too many", nil},
 		{gBudget, "--mem-limit that is no size", example("--mem-limit", "lots"), 2, `--mem-limit: "lots" is not a size`, nil},
 		{gBudget, "--mem-limit 0", example("--mem-limit", "0"), 2, `--mem-limit: "0": want a size above 0`, nil},
 		{gBudget, "MGDL_MEM_LIMIT that is no size", example(), 2, `MGDL_MEM_LIMIT: "plenty" is not a size`, []string{"MGDL_MEM_LIMIT=plenty"}},
@@ -253,6 +255,7 @@ func badInputCases(t *testing.T, dir string) []badCase {
 		{gNumbers, "--lr Inf", example("--lr", "Inf"), 2, "learning rates must be positive and finite, got max +Inf", nil},
 		{gNumbers, "--val NaN", train(good, "--inputs", "a,b", "--val", "NaN"), 2, "validation fraction NaN and test fraction 0.15 must be ≥ 0 with a sum below 1", nil},
 		{gNumbers, "--val 1.5", train(good, "--inputs", "a,b", "--val", "1.5"), 2, "validation fraction 1.5 and test fraction 0.15 must be ≥ 0", nil},
+		{gNumbers, "construct --tol NaN", []string{"construct", "--target", "sin10", "--tol", "NaN"}, 2, "--tol and --min-coef must be finite numbers ≥ 0", nil},
 		{gNumbers, "report on predictions near ±1e308", []string{"report", staged}, 0, "wrote ", nil},
 		{gNumbers, "eval on targets that are all zero", []string{"eval", "--model", model, "--data", w("zeros.csv", "a,b,y\n1,2,0\n3,4,0\n")}, 1, "every target is zero, so the relative error (RSE) is undefined", nil},
 		{gNumbers, "verify --json when a level ratio is undefined", []string{"verify", "--model", model, "--samples", path("zeros.csv"), "--json"}, 0, `"ratio": null`, nil},
@@ -276,6 +279,7 @@ func badInputCases(t *testing.T, dir string) []badCase {
 
 		// Leakage and mismatches.
 		{gMismatch, "a target column that is also an input", train(good, "--inputs", "a,y", "--targets", "y"), 1, `good.csv: column 4 ("y") is both an input and a target`, nil},
+		{gMismatch, "an .npz array as inputs and targets", train(wb("xy.npz", npzOf(t, map[string][]byte{"x.npy": npy3.Bytes(), "y.npy": npyOf(t, 2)})), "--inputs", "x", "--targets", "x"), 2, `xy.npz: array "x" is both the inputs and the targets`, nil},
 		{gMismatch, "eval with a target that is a model input", []string{"eval", "--model", model, "--data", w("ev.csv", "a,b,y\n1,2,3\n"), "--targets", "a,y"}, 1, `column 1 ("a") is both an input and a target`, nil},
 		{gMismatch, "targets width differs (eval)", []string{"eval", "--model", model, "--data", w("ev2.csv", "a,b,y,z\n1,2,3,4\n"), "--targets", "y,z"}, 1, "the targets have 2 columns but the model has 1 outputs", nil},
 		{gMismatch, "input width differs from the model's", predict(model, wb("w3.npy", npy3.Bytes())), 1, "the inputs have 3 columns but the model expects 2 (a, b)", nil},

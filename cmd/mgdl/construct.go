@@ -9,9 +9,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"time"
+
+	"github.com/mgdl/mgdl/limits"
 
 	"github.com/mgdl/mgdl/construct"
 	"github.com/mgdl/mgdl/data"
@@ -116,6 +119,10 @@ func (o *pointsOpts) load() (pointSet, *pointSet, construct.Target, error) {
 	if o.fresh == 0 {
 		return pts, nil, tg, nil
 	}
+	// The points, their targets and the model's outputs on them.
+	if err := limits.Check(fmt.Sprintf("--fresh %d: %d random points in %d dimensions", o.fresh, o.fresh, tg.Dim()), 8*4, int64(o.fresh), int64(tg.Dim()+1)); err != nil {
+		return pointSet{}, nil, construct.Target{}, usageError{err}
+	}
 	xf := construct.RandomPoints(tg.Box, o.fresh, o.seed)
 	return pts, &pointSet{name: "fresh points", x: xf, y: construct.Eval(tg.F, xf)}, tg, nil
 }
@@ -189,8 +196,8 @@ computed on (where the guarantees are exact) and on fresh points between them.`,
 			if opt.Schedule, err = construct.ParseSchedule(schedule); err != nil {
 				return usagef("--schedule: %v", err)
 			}
-			if levels < 0 || tol < 0 || maxGrades < 0 || minCoef < 0 || maxRefine < 0 {
-				return usagef("--levels, --tol, --max-grades, --max-refine and --min-coef must not be negative")
+			if levels < 0 || !(tol >= 0) || maxGrades < 0 || !(minCoef >= 0) || maxRefine < 0 || math.IsInf(tol, 0) || math.IsInf(minCoef, 0) {
+				return usagef("--levels, --max-grades and --max-refine must not be negative, --tol and --min-coef must be finite numbers ≥ 0")
 			}
 			if levels == 0 && tol == 0 {
 				return usagef("give --levels N or --tol T")

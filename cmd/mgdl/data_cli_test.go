@@ -349,7 +349,7 @@ func TestInterruptKeepsGrades(t *testing.T) {
 		t.Skip("runs training processes")
 	}
 	bin := mgdlBinary(t)
-	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
 		t.Run(sig.String(), func(t *testing.T) {
 			run := filepath.Join(t.TempDir(), "run")
 			cmd := exec.Command(bin, "train", "--example", "xu1", "--grades", "[[1,32,32,1],[32,32,32,1],[32,32,32,1]]", "--activation", "relu",

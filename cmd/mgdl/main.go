@@ -99,17 +99,23 @@ func interruptible() context.Context {
 	ctx, cancel := context.WithCancel(context.Background())
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	go func() {
-		<-sigs
-		cancel()
-		select {
-		case <-sigs:
-		case <-time.After(grace):
-		}
+	go watch(sigs, cancel, grace, func() {
 		fmt.Fprintln(os.Stderr, "mgdl: interrupted; stopped without finishing (finished grades are kept on disk)")
 		os.Exit(130)
-	}()
+	})
 	return ctx
+}
+
+// watch cancels at the first signal on sigs and calls exit after a second
+// one or grace later, whichever comes first.
+func watch(sigs <-chan os.Signal, cancel func(), grace time.Duration, exit func()) {
+	<-sigs
+	cancel()
+	select {
+	case <-sigs:
+	case <-time.After(grace):
+	}
+	exit()
 }
 
 func main() {
