@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/mgdl/mgdl/limits"
+
 	"github.com/mgdl/mgdl/model"
 	"github.com/mgdl/mgdl/nn"
 	"github.com/mgdl/mgdl/tensor"
@@ -201,8 +203,10 @@ type Result struct {
 	// Residual is e on the points after the last level (from the hats).
 	Residual []float64
 	// Stopped says why the construction ended: "levels", "tol", "zero",
-	// "max-grades" or "cancelled".
-	Stopped string
+	// "max-grades", "limits" (the next level would exceed the table of
+	// limits of package limits; LimitNote says which) or "cancelled".
+	Stopped   string
+	LimitNote string `json:"limit_note,omitempty"`
 }
 
 // LevelEnds returns the number of grades after each level (Level.GradeEnd),
@@ -337,7 +341,16 @@ func Build(ctx context.Context, x *tensor.Dense[float64], y []float64, opt Optio
 			res.Stopped = "max-grades"
 			break
 		}
+		before := len(b.grades)
 		b.addLevel(lv)
+		if reason := b.overLimits(before); reason != "" {
+			// The level would make a model no model file holds: stop
+			// before it, with a model that can be saved.
+			b.grades = b.grades[:before]
+			res.Stopped = "limits"
+			res.LimitNote = fmt.Sprintf("level %d not added: %s", len(res.Levels)+1, reason)
+			break
+		}
 		copy(e, lv.next)
 		s, r := supRMS(e)
 		res.Levels = append(res.Levels, Level{H: lv.h, Hats: len(lv.coef), Grades: b.gradesFor(len(lv.coef)), GradeEnd: len(b.grades), Sup: s, RMS: r})
@@ -531,6 +544,24 @@ func (b *builder) width() int {
 
 // gradesFor returns the number of grades a level with hats nonzero
 // coefficients adds.
+// overLimits says which limit the grades from index from on break, or "".
+func (b *builder) overLimits(from int) string {
+	if len(b.grades) > limits.MaxGrades {
+		return fmt.Sprintf("%d grades, more than the %d a model may have", len(b.grades), limits.MaxGrades)
+	}
+	var params int64
+	for i, g := range b.grades {
+		params += int64(g.NumParams())
+		if i >= from && len(g.Layers) > limits.MaxLayers {
+			return fmt.Sprintf("its grade would have %d layers, more than the %d a grade may have (variant A or B makes shallower grades)", len(g.Layers), limits.MaxLayers)
+		}
+	}
+	if params > limits.MaxParams {
+		return fmt.Sprintf("%d parameters, more than the %d a model may have", params, limits.MaxParams)
+	}
+	return ""
+}
+
 func (b *builder) gradesFor(hats int) int {
 	switch b.variant {
 	case VariantB:

@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mgdl/mgdl/limits"
+	"github.com/mgdl/mgdl/nn"
+
 	"github.com/mgdl/mgdl/internal/testenv"
 	"github.com/mgdl/mgdl/model"
 	"github.com/mgdl/mgdl/tensor"
@@ -472,4 +475,21 @@ func BenchmarkPredictConstructed(b *testing.B) {
 			p.Predict(sorted)
 		}
 	})
+}
+
+// TestOverLimits: a level whose grade would be deeper than a model file
+// may hold is named, so that Build stops before it with a model that can
+// be saved.
+func TestOverLimits(t *testing.T) {
+	w := make([]int, limits.MaxLayers+2)
+	for i := range w {
+		w[i] = 2
+	}
+	b := &builder{d: 1, grades: []*nn.MLP[float64]{nn.NewMLP[float64]([]int{1, 2, 2}, nn.ReLU), nn.NewMLP[float64](w, nn.ReLU)}}
+	if got := b.overLimits(1); !strings.Contains(got, "its grade would have 65537 layers, more than the 65536") {
+		t.Fatalf("%q", got)
+	}
+	if got := b.overLimits(2); got != "" {
+		t.Fatalf("grades before from counted: %q", got)
+	}
 }

@@ -145,12 +145,19 @@ func ReadCSV(r io.Reader, name string, opt CSVOptions) (*Table, error) {
 			return nil, fmt.Errorf("%s:1: the header is one column, %q, which holds %s: the file seems to separate its fields with %s, but mgdl reads %s; save it with %s between fields", name, short(header[0]), d, d, delimName(cr.Comma), delimName(cr.Comma))
 		}
 	}
+	seen := make(map[string]int, len(header))
+	numeric := len(header) > 1
 	for i, h := range header {
-		for j := range i {
-			if header[j] == h && h != "" {
-				return nil, fmt.Errorf("%s:1: columns %d and %d are both named %q", name, j+1, i+1, h)
-			}
+		if j, ok := seen[h]; ok && h != "" {
+			return nil, fmt.Errorf("%s:1: columns %d and %d are both named %q", name, j+1, i+1, h)
 		}
+		seen[h] = i
+		if _, err := parseNumber(h); err != nil || h == "" {
+			numeric = false
+		}
+	}
+	if numeric {
+		return nil, fmt.Errorf("%s:1: the first line holds only numbers (%s), so it looks like data, not a header: add a first line naming the columns", name, short(strings.Join(header, ",")))
 	}
 	var tcols []int
 	if !opt.NoTargets {
@@ -174,6 +181,11 @@ func ReadCSV(r io.Reader, name string, opt CSVOptions) (*Table, error) {
 		}
 	} else if icols, err = pickColumns(name, "input", header, opt.Inputs); err != nil {
 		return nil, err
+	}
+	for _, j := range append(append([]int(nil), icols...), tcols...) {
+		if header[j] == "" {
+			return nil, fmt.Errorf("%s:1: column %d has no name in the header (an index column?); name it, or choose the columns with --inputs and --targets", name, j+1)
+		}
 	}
 	for _, j := range icols {
 		if contains(tcols, j) {

@@ -30,7 +30,7 @@ const ImageBytesPerPixel = 96
 // model's image").
 func CheckImageSize(what string, h, w int) error {
 	if h <= 0 || w <= 0 || h > limits.MaxImageSide || w > limits.MaxImageSide {
-		return fmt.Errorf("%s of %d×%d pixels: want sides of 1 to %d pixels", what, w, h, limits.MaxImageSide)
+		return fmt.Errorf("%s of height %d and width %d pixels: want sides of 1 to %d pixels", what, h, w, limits.MaxImageSide)
 	}
 	return limits.Check(fmt.Sprintf("%s of %d×%d pixels", what, w, h), ImageBytesPerPixel, int64(h), int64(w))
 }
@@ -104,7 +104,9 @@ func DecodeImage(r io.ReadSeeker) (*Pixels, error) {
 				row[0] = float64(g.Y) / 0xffff
 				continue
 			}
-			c := color.NRGBA64Model.Convert(img.At(b.Min.X+x, b.Min.Y+y)).(color.NRGBA64)
+			// Non-premultiplied: the colour of a transparent pixel is
+			// kept (alpha is dropped, not multiplied in).
+			c := nrgba64At(img, b.Min.X+x, b.Min.Y+y)
 			row[0], row[1], row[2] = float64(c.R)/0xffff, float64(c.G)/0xffff, float64(c.B)/0xffff
 		}
 	}
@@ -133,6 +135,19 @@ func checkJPEGEnd(r io.ReadSeeker) error {
 		return errors.New("truncated JPEG image: it lacks the end-of-image marker, so the file was cut short (a partly decoded image would be used)")
 	}
 	return nil
+}
+
+// nrgba64At returns the colour of pixel (x, y) without alpha multiplied
+// in, for the image types the PNG decoder returns with an alpha channel.
+func nrgba64At(img image.Image, x, y int) color.NRGBA64 {
+	switch m := img.(type) {
+	case *image.NRGBA:
+		c := m.NRGBAAt(x, y)
+		return color.NRGBA64{R: uint16(c.R) * 0x101, G: uint16(c.G) * 0x101, B: uint16(c.B) * 0x101, A: uint16(c.A) * 0x101}
+	case *image.NRGBA64:
+		return m.NRGBA64At(x, y)
+	}
+	return color.NRGBA64Model.Convert(img.At(x, y)).(color.NRGBA64)
 }
 
 // Coords returns the H·W × 2 matrix of pixel coordinates (r/H, c/W) in

@@ -608,3 +608,23 @@ func FuzzDecodeImage(f *testing.F) {
 		}
 	})
 }
+
+// TestTransparentPixels: a fully transparent pixel keeps its colour
+// (alpha is dropped, not multiplied in).
+func TestTransparentPixels(t *testing.T) {
+	img := image.NewNRGBA(image.Rect(0, 0, 2, 2))
+	for i := 0; i < len(img.Pix); i += 4 {
+		img.Pix[i], img.Pix[i+1], img.Pix[i+2], img.Pix[i+3] = 255, 128, 0, 0
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	p, err := DecodeImage(bytes.NewReader(b.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := p.Values.Row(3); r[0] != 1 || math.Abs(r[1]-128.0/255) > 1e-12 || r[2] != 0 {
+		t.Fatalf("transparent orange read as %v", r)
+	}
+}

@@ -100,7 +100,8 @@ func (s *Standardizer) check(what string, d int) error {
 	}
 	for j := range d {
 		m, c := s.Mean[j], s.Scale[j]
-		if math.IsNaN(m) || math.IsInf(m, 0) || !(c > 0) || math.IsInf(c, 0) {
+		// A subnormal scale (below 2⁻¹⁰²²) overflows on division.
+		if math.IsNaN(m) || math.IsInf(m, 0) || !(c >= 0x1p-1022) || math.IsInf(c, 0) {
 			return fmt.Errorf("%s normalisation of column %d is mean %v, scale %v", what, j, m, c)
 		}
 	}

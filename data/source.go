@@ -1,9 +1,12 @@
 package data
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -118,6 +121,87 @@ type Source struct {
 	// Standardize standardises inputs and/or targets with the training
 	// set's statistics (saved with the model, undone on predictions).
 	Standardize Standardize `json:"standardize"`
+	// DataSHA256 is the SHA-256 of the files the source reads (Files),
+	// set by Pin when a run starts: a run resumed, or repeated from its
+	// config.json, refuses data files that have changed since.
+	DataSHA256 string `json:"data_sha256,omitempty"`
+}
+
+// Files returns the files (or folder) the source reads: the data file and,
+// for an .npy file, its targets file. It is empty for an example.
+func (s Source) Files() []string {
+	if s.File == "" {
+		return nil
+	}
+	out := []string{s.File}
+	if strings.EqualFold(filepath.Ext(s.File), ".npy") && len(s.Targets) == 1 {
+		out = append(out, s.Targets[0])
+	}
+	return out
+}
+
+// Pin sets s.DataSHA256 to the digest of the source's files, or, when it
+// is set already (a resumed or repeated run), returns an error if the
+// files have changed. An example has no files and nothing to pin.
+func (s *Source) Pin() error {
+	files := s.Files()
+	if len(files) == 0 {
+		return nil
+	}
+	h := sha256.New()
+	for _, f := range files {
+		if strings.EqualFold(f, MNISTName) {
+			dir, err := MNISTDir()
+			if err != nil {
+				return err
+			}
+			f = dir
+		}
+		if err := hashPath(h, f); err != nil {
+			return fmt.Errorf("data: %w", err)
+		}
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	switch s.DataSHA256 {
+	case "":
+		s.DataSHA256 = sum
+	case sum:
+	default:
+		return fmt.Errorf("data: %s changed after the run was configured (its SHA-256 was %.12s…, it is now %.12s…): a run is continued or repeated only on the data it started with; to train on the changed data, start a new run (or delete data_sha256 from the configuration)", strings.Join(files, ", "), s.DataSHA256, sum)
+	}
+	return nil
+}
+
+// hashPath writes the bytes of the regular file at path to h, or, for a
+// folder of IDX files, the name and bytes of each of them, sorted by name.
+func hashPath(h io.Writer, path string) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if st.IsDir() {
+		ents, err := os.ReadDir(path)
+		if err != nil {
+			return err
+		}
+		for _, e := range ents {
+			// The files an IDX folder is read from (LoadMNIST).
+			if e.Type().IsRegular() && (strings.HasPrefix(e.Name(), "train-") || strings.HasPrefix(e.Name(), "t10k-")) {
+				fmt.Fprintf(h, "%s\x00", e.Name())
+				if err := hashPath(h, filepath.Join(path, e.Name())); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	f, _, err := fileio.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(h, f)
+	return err
 }
 
 // DefaultExample is the example of a source that names neither an example
@@ -444,6 +528,9 @@ func readNPY(path string, opt ReadOptions) (*Contents, error) {
 	if len(opt.Targets) != 1 {
 		return nil, settingErrorf("%s: an .npy file holds the inputs only; give the targets file with --targets FILE.npy (or use an .npz with arrays x and y)", path)
 	}
+	if same(path, opt.Targets[0]) {
+		return nil, settingErrorf("%s is both the inputs and the targets file: a model that reads its target learns nothing", opt.Targets[0])
+	}
 	b, err := LoadNPY(opt.Targets[0])
 	if err != nil {
 		return nil, err
@@ -452,6 +539,16 @@ func readNPY(path string, opt ReadOptions) (*Contents, error) {
 		return nil, err
 	}
 	return c, checkRows(c, path, opt.Targets[0])
+}
+
+// same reports whether paths a and b name one file.
+func same(a, b string) bool {
+	if filepath.Clean(a) == filepath.Clean(b) {
+		return true
+	}
+	sa, err1 := os.Stat(a)
+	sb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
 }
 
 func checkRows(c *Contents, xn, yn string) error {

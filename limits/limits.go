@@ -30,11 +30,12 @@ import (
 const (
 	// MaxWidth is the widest layer (and the most input or target columns).
 	MaxWidth = 1 << 20
-	// MaxLayers is the most layers (weight matrices) in one grade.
-	MaxLayers = 1 << 10
+	// MaxLayers is the most layers (weight matrices) in one grade (variant
+	// C of the construction makes one deep grade per level).
+	MaxLayers = 1 << 16
 	// MaxGrades is the most grades in one model (the construction of
-	// docs/CONSTRUCTIVE.md makes thousands of small ones).
-	MaxGrades = 1 << 14
+	// docs/CONSTRUCTIVE.md makes up to 200,000 small ones by default).
+	MaxGrades = 1 << 18
 	// MaxParams is the most parameters in all grades of a model together.
 	MaxParams = 1 << 30
 	// MaxImageSide is the longest image side, in pixels.
@@ -112,6 +113,22 @@ func cgroupLimit() int64 {
 	return 0
 }
 
+// Available returns the memory this process may use (the smallest of the
+// physical memory, the address-space limit and the cgroup limit) and what
+// the figure is.
+func Available() (int64, string) { return available(addressLimit()) }
+
+// SetChecked sets the budget to n bytes, refusing a budget above the memory
+// this process may use: an input that passed it would end in a fatal
+// out-of-memory instead of an error.
+func SetChecked(n int64) error {
+	if a, basis := Available(); n > a {
+		return fmt.Errorf("%s is more than this process may use, %s", Format(n), basis)
+	}
+	SetBudget(n)
+	return nil
+}
+
 // FromEnv sets the budget from MGDL_MEM_LIMIT when it is set.
 func FromEnv() error {
 	s, ok := os.LookupEnv(EnvVar)
@@ -122,14 +139,28 @@ func FromEnv() error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", EnvVar, err)
 	}
-	SetBudget(n)
+	if err := SetChecked(n); err != nil {
+		return fmt.Errorf("%s=%s: %w", EnvVar, s, err)
+	}
 	return nil
 }
 
 // ParseSize reads a byte count such as "2GiB", "512MB", "1.5G" or
 // "1000000". It must be positive.
 func ParseSize(s string) (int64, error) {
-	v, err := humanize.ParseBytes(strings.TrimSpace(s))
+	s = strings.TrimSpace(s)
+	v, err := humanize.ParseBytes(s)
+	if err == nil && strings.Contains(s, ".") {
+		// A fraction of a unit must come to whole bytes: 1.5B is no size
+		// (humanize would truncate it to 1).
+		num := strings.TrimRight(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ ")
+		unit := strings.TrimSpace(s[len(num):])
+		f, ferr := strconv.ParseFloat(num, 64)
+		mult, merr := humanize.ParseBytes("1" + unit)
+		if x := f * float64(mult); ferr != nil || merr != nil || x != math.Trunc(x) {
+			err = fmt.Errorf("not whole bytes")
+		}
+	}
 	if err != nil {
 		return 0, fmt.Errorf("%q is not a size; want a number of bytes with an optional unit (512MiB, 2GB, 1.5GiB)", s)
 	}

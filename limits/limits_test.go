@@ -67,7 +67,7 @@ func TestParseSize(t *testing.T) {
 			t.Errorf("ParseSize(%q) = %d, %v; want %d", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", "lots", "0", "-1GB", "1e30", "9EiB", "NaN"} {
+	for _, in := range []string{"", "lots", "0", "-1GB", "1e30", "9EiB", "NaN", "1.5B", "0.5"} {
 		if n, err := ParseSize(in); err == nil {
 			t.Errorf("ParseSize(%q) = %d, want an error", in, n)
 		}

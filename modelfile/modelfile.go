@@ -414,6 +414,14 @@ func checkArch(m *Meta) (int64, error) {
 		if g.Activation.String() != actName(g.Activation) {
 			return 0, fmt.Errorf("grade %d: unknown activation", l+1)
 		}
+		if g.Softmax && (l > 0 || g.Widths[len(g.Widths)-1] < 2) {
+			return 0, fmt.Errorf("grade %d: a softmax output needs grade 1 and at least 2 outputs (a classifier)", l+1)
+		}
+	}
+	switch m.Method {
+	case "", "mgdl", "sgdl", "constructed":
+	default:
+		return 0, fmt.Errorf("method %q: want mgdl, sgdl or constructed", m.Method)
 	}
 	in, out := m.Grades[0].Widths[0], m.Grades[0].Widths[len(m.Grades[0].Widths)-1]
 	if m.Normalization != nil {

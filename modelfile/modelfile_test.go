@@ -131,7 +131,14 @@ func TestRoundTrip(t *testing.T) {
 	})
 	t.Run("constructed/float32", func(t *testing.T) { roundTrip(t, convert[float32](constructed(t)), Meta{Method: "constructed"}) })
 	t.Run("softmax", func(t *testing.T) {
-		m := constructed(t)
+		m := &model.Model[float64]{}
+		for _, w := range [][]int{{3, 5, 2}, {5, 4, 2}} {
+			g := nn.NewMLP[float64](w, nn.ReLU)
+			for i := range g.Params() {
+				g.Params()[i] = float64(i%7) / 8
+			}
+			m.Grades = append(m.Grades, g)
+		}
 		m.Grades[0].Softmax = true
 		roundTrip(t, m, Meta{})
 	})
@@ -264,7 +271,7 @@ func badFiles(t *testing.T) []struct {
 				w[i] = 2
 			}
 			meta["grades"].([]any)[0].(map[string]any)["widths"] = w
-		}), ErrCorrupt, "1025 layers; at most 1024"},
+		}), ErrCorrupt, "65537 layers; at most 65536"},
 		{"a flipped header byte", mut(func(b []byte) []byte { b[8+n/2] = 0xff; return b }), ErrCorrupt, "not valid JSON"},
 		{"a PNG file", []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), ErrNotModel, "no safetensors header"},
 		{"a text file", []byte("grades: [[1, 2, 1]]\n"), ErrNotModel, "no safetensors header"},

@@ -302,10 +302,14 @@ func newPageRun(r *rundir.Run) pageRun {
 	}
 	cfg := []byte(r.Config)
 	if cfg == nil {
-		cfg, _ = json.Marshal(s.Config)
+		var err error
+		if cfg, err = json.Marshal(s.Config); err != nil {
+			cfg = nil
+			p.Config = "(the configuration cannot be shown: " + err.Error() + ")"
+		}
 	}
 	var pretty bytes.Buffer
-	if json.Indent(&pretty, cfg, "", "  ") == nil {
+	if cfg != nil && json.Indent(&pretty, cfg, "", "  ") == nil {
 		p.Config = pretty.String()
 	}
 	return p

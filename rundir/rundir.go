@@ -87,6 +87,9 @@ type CreateOptions struct {
 	// new, empty folder takes its place whole, atomically where the file
 	// system can swap folders (Linux), else by two renames.
 	Replace bool
+	// Inputs are the files the run reads: Replace refuses a folder that
+	// holds one of them.
+	Inputs []string
 }
 
 // ErrNotRun is wrapped by Resume's error for a path that is no run folder.
@@ -128,8 +131,8 @@ func Create(path string, opt CreateOptions) (*Dir, error) {
 			return nil, err
 		}
 		lk.release()
-		if !opt.Replace || !IsRun(path) {
-			return nil, existsError(path, names, opt.Replace)
+		if err := checkReplace(path, names, opt); err != nil {
+			return nil, err
 		}
 		return replace(path)
 	}
@@ -171,7 +174,9 @@ func existsError(path string, names []string, replace bool) error {
 type ExistsError struct {
 	Path string
 	Run  bool
-	msg  string
+	// Complete is set when the message says what to do already.
+	Complete bool
+	msg      string
 }
 
 func (e *ExistsError) Error() string { return e.msg }
@@ -202,8 +207,23 @@ func CheckCreate(path string, opt CreateOptions) error {
 		return err
 	}
 	lk.release()
+	return checkReplace(path, names, opt)
+}
+
+// checkReplace returns nil if the folder path, holding names, may be
+// replaced under opt: it must hold a run (opt.Replace set), nothing but
+// the run's own files, and none of the run's inputs.
+func checkReplace(path string, names []string, opt CreateOptions) error {
 	if !opt.Replace || !IsRun(path) {
 		return existsError(path, names, opt.Replace)
+	}
+	if foreign := Foreign(path, names); len(foreign) > 0 {
+		return &ExistsError{Path: path, Run: true, Complete: true, msg: fmt.Sprintf("%s holds a run and files that are not the run's (%s); --replace discards only a run: move them, or give another --out", path, strings.Join(clip(foreign, 5), ", "))}
+	}
+	for _, in := range opt.Inputs {
+		if in != "" && inside(in, path) {
+			return &ExistsError{Path: path, Run: true, Complete: true, msg: fmt.Sprintf("%s is inside %s, which --replace would discard: move it, or give another --out", in, path)}
+		}
 	}
 	return nil
 }
@@ -221,6 +241,56 @@ func entries(path string) ([]string, error) {
 		}
 	}
 	return names, nil
+}
+
+// runNames are the entries a run folder may hold (what train, construct,
+// verify and report write into it).
+var runNames = []string{ConfigFile, SummaryFile, MetricsFile, ModelFile, StagedFile, ImagesDir, ReconstructionFile, NormsFile, VerifyFile, ConstructFile, ReportFile, PlotsDir}
+
+// Foreign returns the entries of the run folder path (names, as entries
+// lists them) that are not a run's own: a user's files, a nested run.
+func Foreign(path string, names []string) []string {
+	var out []string
+	for _, n := range names {
+		if !slices.Contains(runNames, n) && !strings.HasPrefix(n, ".") {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// IsRunFile reports whether path names one of a run's own files inside
+// a folder that holds a run (its model, config.json, an image under
+// images/, a plot, ...): commands that write files refuse such a path, so
+// that an output never replaces a record of a run.
+func IsRunFile(path string) bool {
+	dir, name := filepath.Split(filepath.Clean(path))
+	dir = filepath.Clean(dir)
+	if IsRun(dir) && slices.Contains(runNames, name) {
+		return true
+	}
+	if sub := filepath.Base(dir); sub == ImagesDir || sub == PlotsDir {
+		return IsRun(filepath.Dir(dir))
+	}
+	return false
+}
+
+// inside reports whether file is path or lies under it.
+func inside(file, path string) bool {
+	a, err1 := filepath.Abs(file)
+	b, err2 := filepath.Abs(path)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	rel, err := filepath.Rel(b, a)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+func clip(s []string, n int) []string {
+	if len(s) <= n {
+		return s
+	}
+	return append(slices.Clone(s[:n]), fmt.Sprintf("… %d more", len(s)-n))
 }
 
 // IsRun reports whether path is a folder holding a run's files: a

@@ -45,7 +45,17 @@ func TestCreate(t *testing.T) {
 	if _, err := Create(p, CreateOptions{}); !errors.Is(err, ErrExists) || !strings.Contains(err.Error(), "already holds a run") {
 		t.Errorf("Create on a run folder: %v", err)
 	}
+	// A file that is not the run's keeps the folder from being replaced,
+	// and so does an input of the new run inside it.
 	write(t, filepath.Join(p, "extra.txt"), "old")
+	if _, err := Create(p, CreateOptions{Replace: true}); !errors.Is(err, ErrExists) || !strings.Contains(err.Error(), "files that are not the run's (extra.txt)") {
+		t.Errorf("--replace of a run folder holding a user's file: %v", err)
+	}
+	os.Remove(filepath.Join(p, "extra.txt"))
+	write(t, filepath.Join(p, StagedFile), "{}")
+	if _, err := Create(p, CreateOptions{Replace: true, Inputs: []string{filepath.Join(p, StagedFile)}}); !errors.Is(err, ErrExists) || !strings.Contains(err.Error(), "which --replace would discard") {
+		t.Errorf("--replace of the folder holding an input: %v", err)
+	}
 	d, err = Create(p, CreateOptions{Replace: true})
 	if err != nil {
 		t.Fatal(err)

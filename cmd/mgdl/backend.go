@@ -1,6 +1,10 @@
 package main
 
 import (
+	"os"
+	"slices"
+	"strings"
+
 	"github.com/mgdl/mgdl/optim"
 	"github.com/mgdl/mgdl/tensor"
 	"github.com/spf13/cobra"
@@ -24,6 +28,13 @@ func (b *backendOpts) use() error {
 	use := func() (tensor.Backend, error) { return tensor.UseBackend(b.name) }
 	if b.name == "" {
 		use = tensor.BackendFromEnv // $MGDL_BACKEND, else "go"
+	}
+	name := b.name
+	if name == "" {
+		name = os.Getenv(tensor.BackendEnv)
+	}
+	if n := strings.ToLower(strings.TrimSpace(name)); n != "" && !slices.Contains(tensor.BackendNames, n) {
+		return usagef("--backend %q (or $%s): want one of %s", name, tensor.BackendEnv, strings.Join(tensor.BackendNames, ", "))
 	}
 	be, err := use()
 	if err != nil {

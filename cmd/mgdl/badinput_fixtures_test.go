@@ -308,3 +308,21 @@ func editDigit(t *testing.T, b []byte, after string) []byte {
 	t.Fatal("no digit")
 	return nil
 }
+
+// editMetaSealed is editMeta with the digest recomputed.
+func editMetaSealed(t *testing.T, b []byte, f func(meta map[string]any)) []byte {
+	return sealModel(t, editMeta(t, b, f))
+}
+
+// wideHeader is a CSV header of n columns and no rows.
+func wideHeader(n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "c%d", i)
+	}
+	b.WriteByte('\n')
+	return b.String()
+}

@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mgdl/mgdl/data"
 	"github.com/mgdl/mgdl/limits"
@@ -156,6 +157,15 @@ func badInputCases(t *testing.T, dir string) []badCase {
 	os.WriteFile(filepath.Join(others, "notes.txt"), []byte("keep"), 0o644)
 	os.WriteFile(filepath.Join(others, "table.csv"), []byte("a,y\n1,2\n"), 0o644)
 	staged := copyStaged(t, xuRun, path("extreme"))
+	// A model of targets near 1e306 (standardised), for outputs that overflow.
+	bigY := trainRun("bigy", "--data", rows("bigy.csv", "a,b,y\n", 60, func(i int) string {
+		return fmt.Sprintf("%g,%g,%g\n", float64(i%7)/7, float64(i%5)/5, float64(i%3+1)*1e306)
+	}), "--standardize", "both", "--grades", "[[2,8,1]]", "--epochs", "1")
+	// A run whose data file changes after it started.
+	changing := path("changing.csv")
+	writeTable(t, changing, 100)
+	changedData := trainRun("changed", "--data", changing, "--inputs", "a,b", "--targets", "y", "--grades", "[[2,8,1]]", "--epochs", "1")
+	writeTable(t, changing, 101)
 	return []badCase{
 		// Typed reads: only regular files are read, and never block.
 		{gTyped, "data file does not exist", train(filepath.Join(dir, "none.csv")), 1, "no such file or directory", nil},
@@ -177,7 +187,7 @@ func badInputCases(t *testing.T, dir string) []badCase {
 		// Sizes from input are checked against the memory budget and the
 		// table of limits before anything is allocated.
 		{gBudget, "a width above the limit", example("--grades", "[[1,1000000000,1]]"), 2, "grade 1: width 1000000000 is above the limit of 1048576", nil},
-		{gBudget, "a grade of 1101 layers", example("--grades", "[["+strings.Repeat("1,", 1101)+"1]]"), 2, "grade 1: 1101 layers; at most 1024", nil},
+		{gBudget, "a grade of 70000 layers", []string{"train", "--config", w("deep.yaml", "grades: [["+strings.Repeat("1,", 70000)+"1]]\n"), "--out", path("out")}, 2, "grade 1: 70000 layers; at most 65536", nil},
 		{gBudget, "more parameters than the limit", example("--grades", "[[1,100000,100000,1]]"), 2, "grade 1: 10000400001 parameters; at most 1073741824", nil},
 		{gBudget, "training beyond the memory budget", example("--grades", "[[1,50000,1]]"), 2, "more than the memory budget of", nil},
 		{gBudget, "training beyond a --mem-limit", example("--mem-limit", "1MiB"), 2, "more than the memory budget of 1.0 MiB (raise it with --mem-limit or MGDL_MEM_LIMIT)", nil},
@@ -185,14 +195,14 @@ func badInputCases(t *testing.T, dir string) []badCase {
 		{gBudget, "a table beyond the budget", train(good, "--inputs", "a,b", "--mem-limit", "4KiB"), 1, "a table of more than", nil},
 		{gBudget, "an image beyond the budget", train(camera, "--mem-limit", "64KiB"), 1, "PNG image of 64×64 pixels needs 384 KiB of memory, more than the memory budget of 64 KiB", nil},
 		{gBudget, "a PNG of 16384×16384 pixels (header only)", train(wb("huge.png", hugePNG(16384, 16384))), 1, "PNG image of 16384×16384 pixels needs 24 GiB of memory", nil},
-		{gBudget, "a PNG of 100000×10 pixels", train(wb("wide.png", hugePNG(100000, 10))), 1, "PNG image of 100000×10 pixels: want sides of 1 to 65536 pixels", nil},
+		{gBudget, "a PNG of 100000×10 pixels", train(wb("wide.png", hugePNG(100000, 10))), 1, "PNG image of height 10 and width 100000 pixels: want sides of 1 to 65536 pixels", nil},
 		{gBudget, "a JPEG claiming 60000×60000 pixels", train(wb("huge.jpg", hugeJPEG(t, 60000, 60000))), 1, "JPEG image of 60000×60000 pixels needs", nil},
 		{gBudget, "an .npz entry that inflates to 1.5 GB", train(wb("bomb.npz", npzDeclaring(t, 1_500_000_000))), 1, "needs 13 GiB of memory, more than the memory budget", nil},
 		{gBudget, "an .npz entry larger than it declares", train(wb("liar.npz", npzLying(t))), 1, "liar.npz: array x.npy: zip: not a valid zip file", nil},
 		{gBudget, "a gzipped IDX file beyond the budget", train(idxBomb(t, dir), "--mem-limit", "1MiB"), 1, "the gzipped IDX file (inflated to more than 114 KiB so far, and 8 bytes a value once read) needs more memory than the memory budget of 1.0 MiB", nil},
 		{gBudget, "an .npy array beyond the budget", train(wb("x4.npy", npyInt8(1000)), "--targets", wb("t4.npy", npyInt8(1000)), "--mem-limit", "4KiB"), 1, "an .npy array of shape [1000] needs 7.8 KiB of memory, more than the memory budget of 4.0 KiB", nil},
 		{gBudget, "a model beyond the budget", append(predict(model, good), "--mem-limit", "1KiB"), 1, "more than the memory budget of 1.0 KiB", nil},
-		{gBudget, "predict --size 4294967296x4294967296", []string{"predict", "--model", imgRun, "--out", path("big.png"), "--size", "4294967296x4294967296"}, 2, "--size: an image of 4294967296×4294967296 pixels: want sides of 1 to 65536 pixels", nil},
+		{gBudget, "predict --size 4294967296x4294967296", []string{"predict", "--model", imgRun, "--out", path("big.png"), "--size", "4294967296x4294967296"}, 2, "--size: an image of height 4294967296 and width 4294967296 pixels: want sides of 1 to 65536 pixels", nil},
 		{gBudget, "predict --size 3037000500x3037000500", []string{"predict", "--model", imgRun, "--out", path("big.png"), "--size", "3037000500x3037000500"}, 2, "want sides of 1 to 65536 pixels", nil},
 		{gBudget, "predict --size 8192x8192", []string{"predict", "--model", imgRun, "--out", path("big.png"), "--size", "8192x8192"}, 2, "--size: an image of 8192×8192 pixels needs 6.0 GiB of memory", nil},
 		{gBudget, "predict --size 0x5", []string{"predict", "--model", imgRun, "--out", path("big.png"), "--size", "0x5"}, 2, "want sides of 1 to 65536 pixels", nil},
@@ -200,6 +210,8 @@ func badInputCases(t *testing.T, dir string) []badCase {
 		{gBudget, "construct --fresh 1000000000", []string{"construct", "--target", "sin10", "--levels", "3", "--fresh", "1000000000"}, 2, "--fresh 1000000000: 1000000000 random points in 1 dimensions needs 60 GiB of memory", nil},
 		{gBudget, "construct --points 100000 in 2-D", []string{"construct", "--target", "sin2d", "--levels", "3", "--points", "100000"}, 2, "--points 100000: 100000^2 points is too many", nil},
 		{gBudget, "--mem-limit that is no size", example("--mem-limit", "lots"), 2, `--mem-limit: "lots" is not a size`, nil},
+		{gBudget, "--mem-limit above what the process may use", example("--mem-limit", "1EiB"), 2, "--mem-limit: 1.0 EiB is more than this process may use", nil},
+		{gBudget, "--mem-limit of a fraction of a byte", example("--mem-limit", "1.5B"), 2, `--mem-limit: "1.5B" is not a size`, nil},
 		{gBudget, "--mem-limit 0", example("--mem-limit", "0"), 2, `--mem-limit: "0": want a size above 0`, nil},
 		{gBudget, "MGDL_MEM_LIMIT that is no size", example(), 2, `MGDL_MEM_LIMIT: "plenty" is not a size`, []string{"MGDL_MEM_LIMIT=plenty"}},
 
@@ -221,6 +233,9 @@ func badInputCases(t *testing.T, dir string) []badCase {
 		{gTable, "digit separators (1_000)", train(w("under.csv", "a,b,y\n1_000,2,3\n")), 1, `cannot read "1_000" as a number`, nil},
 		{gTable, "a decimal comma in quotes", train(w("comma.csv", "a,b,y\n\"1,5\",2,3\n")), 1, `cannot read "1,5" as a number`, nil},
 		{gTable, "a line over 16 MiB", train(w("long.csv", "a,b,y\n"+strings.Repeat("1", 17<<20)+"\n")), 1, "long.csv:2: a line longer than 16 MiB: not a table of numbers", nil},
+		{gTable, "a header of 100000 columns (the duplicate check is linear)", train(w("wide.csv", wideHeader(100000))), 1, "wide.csv: a header but no data rows", nil},
+		{gTable, "columns without names", train(w("noname.csv", ",,y\n1,2,3\n4,5,6\n")), 1, "noname.csv:1: column 1 has no name in the header (an index column?)", nil},
+		{gTable, "a header of numbers", train(w("numhead.csv", "1,2,3\n4,5,6\n")), 1, "numhead.csv:1: the first line holds only numbers (1,2,3), so it looks like data, not a header", nil},
 		{gTable, "two columns with one name", train(w("dup.csv", "a,a,y\n1,2,3\n")), 1, `dup.csv:1: columns 1 and 2 are both named "a"`, nil},
 		{gTable, "unknown target column", train(good, "--targets", "price"), 1, `good.csv: no target column named "price" (the header has: id, a, b, y)`, nil},
 		{gTable, "text column used as input", train(good), 1, `good.csv:2: column 1 ("id"): cannot read "r0" as a number`, nil},
@@ -257,6 +272,8 @@ func badInputCases(t *testing.T, dir string) []badCase {
 		{gNumbers, "--val 1.5", train(good, "--inputs", "a,b", "--val", "1.5"), 2, "validation fraction 1.5 and test fraction 0.15 must be ≥ 0", nil},
 		{gNumbers, "construct --tol NaN", []string{"construct", "--target", "sin10", "--tol", "NaN"}, 2, "--tol and --min-coef must be finite numbers ≥ 0", nil},
 		{gNumbers, "report on predictions near ±1e308", []string{"report", staged}, 0, "wrote ", nil},
+		{gNumbers, "predictions that overflow", []string{"predict", "--model", bigY, "--input", w("huge-in.csv", "a,b\n1e6,-1e6\n"), "--out", path("pov.csv")}, 1, "huge-in.csv: the prediction for row 1 is", nil},
+		{gNumbers, "eval where the squared errors overflow", []string{"eval", "--model", model, "--data", w("far.csv", "a,b,y\n1e200,1,1\n0.5,0.5,0.3\n")}, 1, "far.csv: the squared errors of grade 1 overflow float64", nil},
 		{gNumbers, "eval on targets that are all zero", []string{"eval", "--model", model, "--data", w("zeros.csv", "a,b,y\n1,2,0\n3,4,0\n")}, 1, "every target is zero, so the relative error (RSE) is undefined", nil},
 		{gNumbers, "verify --json when a level ratio is undefined", []string{"verify", "--model", model, "--samples", path("zeros.csv"), "--json"}, 0, `"ratio": null`, nil},
 
@@ -268,9 +285,14 @@ func badInputCases(t *testing.T, dir string) []badCase {
 		{gModel, "relu edited to tanh", predict(wb("tanh.safetensors", edit(`\"activation\":\"relu\"`, `\"activation\":\"tanh\"`)), good), 1, "does not match the digest it records", nil},
 		{gModel, "the digest removed", predict(wb("nodigest.safetensors", editHeader(t, mb, func(md map[string]any) { delete(md, "mgdl_sha256") })), good), 1, "the header records no digest", nil},
 		{gModel, "format version 1 (no digest over the header)", predict(wb("v1.safetensors", sealedMeta(func(m map[string]any) { m["format_version"] = 1 })), good), 1, "model file has an old format version: format version 1, written by an earlier mgdl", nil},
-		{gModel, "an image height of -5 (resealed)", predict(wb("neg.safetensors", sealedMeta(func(m map[string]any) { m["image"] = map[string]any{"height": -5, "width": 4, "channels": 1} })), good), 1, "the model's image of 4×-5 pixels: want sides of 1 to 65536 pixels", nil},
+		{gModel, "an image height of -5 (resealed)", predict(wb("neg.safetensors", sealedMeta(func(m map[string]any) { m["image"] = map[string]any{"height": -5, "width": 4, "channels": 1} })), good), 1, "the model's image of height -5 and width 4 pixels: want sides of 1 to 65536 pixels", nil},
 		{gModel, "an image of 100000×100000 (resealed)", predict(wb("wideimg.safetensors", sealedMeta(func(m map[string]any) { m["image"] = map[string]any{"height": 100000, "width": 100000, "channels": 1} })), good), 1, "want sides of 1 to 65536 pixels", nil},
 		{gModel, "input names that do not fit (resealed)", predict(wb("names.safetensors", sealedMeta(func(m map[string]any) { m["inputs"] = []string{"a"} })), good), 1, "1 input names for 2 inputs", nil},
+		{gModel, "an unknown method (resealed)", predict(wb("method.safetensors", sealedMeta(func(m map[string]any) { m["method"] = "bogus" })), good), 1, `method "bogus": want mgdl, sgdl or constructed`, nil},
+		{gModel, "softmax on a one-output grade (resealed)", predict(wb("softmax.safetensors", sealedMeta(func(m map[string]any) { m["grades"].([]any)[0].(map[string]any)["softmax"] = true })), good), 1, "grade 1: a softmax output needs grade 1 and at least 2 outputs", nil},
+		{gModel, "a subnormal input scale (resealed)", predict(wb("subnormal.safetensors", editMetaSealed(t, smb, func(m map[string]any) {
+			m["normalization"] = map[string]any{"inputs": map[string]any{"mean": []float64{0, 0}, "scale": []float64{1e-320, 1}}, "targets": m["normalization"].(map[string]any)["targets"]}
+		})), good), 1, "input normalisation of column 0 is mean 0, scale 1e-320", nil},
 		{gModel, "foreign file as model", predict(camera, good), 1, "not an mgdl model file: no safetensors header", nil},
 		{gModel, "safetensors without mgdl metadata", predict(wb("foreign.safetensors", foreignSafetensors()), good), 1, "not an mgdl model file: a safetensors file without mgdl metadata", nil},
 		{gModel, "model from a newer format version", predict(wb("newer.safetensors", newer), good), 1, "model file has a newer format version: the file has format version 7, this mgdl", nil},
@@ -279,6 +301,8 @@ func badInputCases(t *testing.T, dir string) []badCase {
 
 		// Leakage and mismatches.
 		{gMismatch, "a target column that is also an input", train(good, "--inputs", "a,y", "--targets", "y"), 1, `good.csv: column 4 ("y") is both an input and a target`, nil},
+		{gMismatch, "one .npy file as inputs and targets", train(path("x2.npy"), "--targets", path("x2.npy")), 2, "x2.npy is both the inputs and the targets file", nil},
+		{gMismatch, "--inputs in another order than the model's", []string{"predict", "--model", model, "--input", good, "--inputs", "b,a", "--out", path("p.csv")}, 2, "--inputs b,a: the model reads a,b in that order", nil},
 		{gMismatch, "an .npz array as inputs and targets", train(wb("xy.npz", npzOf(t, map[string][]byte{"x.npy": npy3.Bytes(), "y.npy": npyOf(t, 2)})), "--inputs", "x", "--targets", "x"), 2, `xy.npz: array "x" is both the inputs and the targets`, nil},
 		{gMismatch, "eval with a target that is a model input", []string{"eval", "--model", model, "--data", w("ev.csv", "a,b,y\n1,2,3\n"), "--targets", "a,y"}, 1, `column 1 ("a") is both an input and a target`, nil},
 		{gMismatch, "targets width differs (eval)", []string{"eval", "--model", model, "--data", w("ev2.csv", "a,b,y,z\n1,2,3,4\n"), "--targets", "y,z"}, 1, "the targets have 2 columns but the model has 1 outputs", nil},
@@ -292,7 +316,15 @@ func badInputCases(t *testing.T, dir string) []badCase {
 		// Outputs never replace inputs; run folders are never mixed.
 		{gOutputs, "predict --out equal to --input", []string{"predict", "--model", model, "--input", good, "--out", good}, 2, "good.csv is an input of this command; outputs never replace inputs", nil},
 		{gOutputs, "predict --out the input under another name", []string{"predict", "--model", model, "--input", good, "--out", path("same.csv")}, 2, "same.csv is an input of this command", nil},
-		{gOutputs, "verify --report onto the model", []string{"verify", "--model", model, "--samples", path("ev.csv"), "--report", model}, 2, "model.safetensors is an input of this command", nil},
+		{gOutputs, "verify --report onto the model", []string{"verify", "--model", model, "--samples", path("ev.csv"), "--report", model}, 2, "model.safetensors is a file of the run in", nil},
+		{gOutputs, "verify --report onto the model of a run given as a folder", []string{"verify", "--model", run, "--samples", path("ev.csv"), "--report", model}, 2, "outputs never replace a run's records", nil},
+		{gOutputs, "predict --out onto a run's image", []string{"predict", "--model", imgRun, "--out", filepath.Join(imgRun, "images", "target.png")}, 2, "target.png is a file of the run in", nil},
+		{gOutputs, "bench --json onto a run's model", []string{"bench", "--quick", "--json", model}, 2, "model.safetensors is a file of the run in", nil},
+		{gOutputs, "construct --report onto a run's config.json", []string{"construct", "--target", "sin10", "--levels", "1", "--report", filepath.Join(run, rundir.ConfigFile)}, 2, "config.json is a file of the run in", nil},
+		{gOutputs, "report --out another run's folder", []string{"report", xuRun, "--out", run}, 2, "holds another run; its report is written by", nil},
+		{gOutputs, "--replace of a run folder holding other files", []string{"train", "--data", good, "--inputs", "a,b", "--out", copyRun("withnotes", func(d string) { os.WriteFile(filepath.Join(d, "notes.txt"), []byte("mine"), 0o644) }), "--replace", "--epochs", "1", "--progress", "none"}, 2, "holds a run and files that are not the run's (notes.txt); --replace discards only a run", nil},
+		{gOutputs, "--replace of the folder holding the data file", []string{"train", "--data", filepath.Join(imgRun, "images", "target.png"), "--out", imgRun, "--replace", "--epochs", "1", "--progress", "none"}, 2, "images/target.png is inside", nil},
+		{gOutputs, "--resume after the data file changed", []string{"train", "--resume", changedData}, 1, "changed after the run was configured", nil},
 		{gOutputs, "output path cannot be written", []string{"predict", "--model", model, "--input", good, "--out", filepath.Join(dir, "no", "such", "p.csv")}, 1, "cannot write " + filepath.Join(dir, "no", "such", "p.csv"), nil},
 		{gOutputs, "output folder cannot be made", []string{"train", "--data", good, "--inputs", "a,b", "--out", filepath.Join(good, "sub"), "--epochs", "1", "--progress", "none"}, 1, "cannot create output folder", nil},
 		{gOutputs, "output folder holds a run", []string{"train", "--data", good, "--inputs", "a,b", "--out", run, "--epochs", "1", "--progress", "none"}, 2, "already holds a run (config.json, metrics.jsonl, model.safetensors, summary.json): give --resume", nil},
@@ -324,6 +356,7 @@ func badInputCases(t *testing.T, dir string) []badCase {
 		{gSettings, "unknown method", example("--method", "adam"), 2, `method "adam": want mgdl or sgdl`, nil},
 		{gSettings, "negative epochs", example("--epochs", "-1"), 2, "grade 1: epochs -1 is negative", nil},
 		{gSettings, "negative threads", example("--threads", "-1"), 2, "--threads -1: must be 0 (one per core) or positive", nil},
+		{gSettings, "an unknown backend", []string{"--backend", "nonsense", "version"}, 2, `--backend "nonsense" (or $MGDL_BACKEND): want one of auto, go, openblas, gonum`, nil},
 		{gSettings, "unknown flag", example("--epoch", "3"), 2, "unknown flag: --epoch", nil},
 		{gSettings, "unknown command", []string{"trian"}, 2, `unknown command "trian"`, nil},
 		{gSettings, "JSON configuration with two objects", []string{"train", "--config", w("two.json", `{"method":"mgdl"}`+"\n"+`{"method":"sgdl"}`+"\n"), "--out", path("out")}, 2, "the file holds more than one document", nil},
@@ -462,9 +495,7 @@ func TestBadInputCLI(t *testing.T) {
 				if len(c.env) > 0 {
 					cmd = strings.Join(c.env, " ") + " " + cmd
 				}
-				if len(cmd) > 160 {
-					cmd = cmd[:150] + " …"
-				}
+				cmd = cut(cmd, 160)
 				rows[i] = fmt.Sprintf("| %s | %s | `%s` | %d | `%s` |\n", c.group, c.name, strings.ReplaceAll(cmd, "|", `\|`), r.code, strings.ReplaceAll(oneLine(msg), "|", `\|`))
 			})
 		}
@@ -498,10 +529,19 @@ func matchingLine(out, msg string) string {
 // oneLine joins a multi-line message for a table cell and cuts it.
 func oneLine(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 400 {
-		s = s[:390] + " …"
+	return cut(s, 400)
+}
+
+// cut shortens s to at most n bytes on a character boundary, marking the
+// cut with "…".
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	return s
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // quoteArgs quotes the arguments a shell would split or expand.
@@ -512,7 +552,7 @@ func quoteArgs(args []string) []string {
 			a = "'" + a + "'"
 		}
 		if len(a) > 60 {
-			a = a[:50] + "…'"
+			a = cut(a, 50) + "'"
 		}
 		out[i] = a
 	}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"maps"
 	"math/rand/v2"
-	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mgdl/mgdl"
+	"github.com/mgdl/mgdl/internal/atomicfile"
 	"github.com/mgdl/mgdl/nn"
 	"github.com/mgdl/mgdl/optim"
 	"github.com/mgdl/mgdl/tensor"
@@ -110,6 +110,9 @@ PyTorch. --threads applies to every backend.`,
   mgdl bench --repeat 10 --json bench.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := refuseOverwrite("--json", o.jsonPath); err != nil {
+				return err
+			}
 			if o.repeat < 1 {
 				return usagef("--repeat %d: must be at least 1", o.repeat)
 			}
@@ -256,7 +259,7 @@ func runBench(ctx context.Context, stdout, stderr io.Writer, o *benchOpts, threa
 		_, err = stdout.Write(b)
 		return err
 	}
-	return os.WriteFile(o.jsonPath, b, 0o644)
+	return atomicfile.Write(o.jsonPath, b)
 }
 
 func benchJoin(ws []int, sep string) string {

@@ -143,6 +143,7 @@ type constructReport struct {
 	Samples     string            `json:"samples,omitempty"`
 	Options     construct.Options `json:"options"`
 	Stopped     string            `json:"stopped"`
+	LimitNote   string            `json:"limit_note,omitempty"`
 	Sup0        float64           `json:"sup0"`
 	RMS0        float64           `json:"rms0"`
 	Levels      []construct.Level `json:"levels"`
@@ -222,7 +223,7 @@ computed on (where the guarantees are exact) and on fresh points between them.`,
 			}
 			r := constructReport{
 				Target: tg.Name, Description: tg.Description, Samples: po.samples, Options: res.Options,
-				Stopped: res.Stopped, Sup0: res.Sup0, RMS0: res.RMS0, Levels: res.Levels,
+				Stopped: res.Stopped, LimitNote: res.LimitNote, Sup0: res.Sup0, RMS0: res.RMS0, Levels: res.Levels,
 				NumGrades: len(res.Model.Grades), Params: res.Model.NumParams(), BuildSec: time.Since(t0).Seconds(),
 			}
 			vopt := verify.Options{LevelEnds: res.LevelEnds()}
@@ -239,7 +240,7 @@ computed on (where the guarantees are exact) and on fresh points between them.`,
 			}
 			r.Checks = sets
 			if out != "" {
-				dir, err := rundir.Create(out, rundir.CreateOptions{Replace: replace})
+				dir, err := rundir.Create(out, rundir.CreateOptions{Replace: replace, Inputs: []string{po.samples, po.targets}})
 				if err != nil {
 					return outError(err, false)
 				}
@@ -307,8 +308,12 @@ func writeConstructTable(w io.Writer, r *constructReport, rows int) error {
 	if name == "" {
 		name = r.Samples
 	}
+	stopped := r.Stopped
+	if r.LimitNote != "" {
+		stopped += " (" + r.LimitNote + ")"
+	}
 	fmt.Fprintf(w, "constructed %s: variant %v, %v schedule, %d grades, %d parameters, stopped by %s, %.2fs\n",
-		name, r.Options.Variant, r.Options.Schedule, r.NumGrades, r.Params, r.Stopped, r.BuildSec)
+		name, r.Options.Variant, r.Options.Schedule, r.NumGrades, r.Params, stopped, r.BuildSec)
 	fmt.Fprintf(w, "\n  %5s %10s %6s %8s %12s %12s\n", "level", "h", "hats", "grades", "sup", "RMS")
 	fmt.Fprintf(w, "  %5d %10s %6s %8d %12.4e %12.4e\n", 0, "", "", 0, r.Sup0, r.RMS0)
 	for k, l := range r.Levels {

@@ -112,7 +112,11 @@ func evalTyped[T tensor.Float](o *evalOpts, f *modelfile.File) ([]gradeMetrics, 
 	json.Unmarshal(f.Meta.Config, &task)
 	classify := task.Task == "classification"
 	var out []gradeMetrics
-	for l, p := range stagedOutputs[T](f, r.Set.X, true) {
+	outs := stagedOutputs[T](f, r.Set.X, true)
+	if err := finiteOutputs(o.data, outs); err != nil {
+		return nil, err
+	}
+	for l, p := range outs {
 		m := gradeMetrics{Grade: l + 1, RSE: metrics.RSE(y.Raw(), p.Raw()), MSE: metrics.MSE(y.Raw(), p.Raw()), MaxErr: metrics.MaxErr(y.Raw(), p.Raw())}
 		if r.Image != nil || f.Meta.Image != nil {
 			v := metrics.PSNR(y.Raw(), p.Raw())
@@ -123,7 +127,7 @@ func evalTyped[T tensor.Float](o *evalOpts, f *modelfile.File) ([]gradeMetrics, 
 			m.Accuracy = &v
 		}
 		if math.IsNaN(m.RSE) || math.IsInf(m.RSE, 0) {
-			return nil, fmt.Errorf("%s: every target is zero, so the relative error is undefined", o.data)
+			return nil, fmt.Errorf("%s: the squared errors of grade %d overflow float64 (targets or predictions beyond ±1e154), so the relative error is undefined", o.data, l+1)
 		}
 		out = append(out, m)
 	}

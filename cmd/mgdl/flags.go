@@ -164,6 +164,7 @@ func (o *runFlags) applyRun(c *experiment.Config) error {
 			src = c.Data // keep the file settings of --config
 		}
 		src.Example, src.File = "", o.data
+		src.DataSHA256 = "" // another file: pinned anew
 		c.Data = src
 	}
 	if o.set("data-seed") {
@@ -180,6 +181,7 @@ func (o *runFlags) applyRun(c *experiment.Config) error {
 	}
 	if o.set("targets") {
 		c.Data.Targets = splitList(o.targets)
+		c.Data.DataSHA256 = "" // for .npy, another targets file
 	}
 	if o.set("missing") {
 		if c.Data.Missing, err = data.ParseMissing(o.missing); err != nil {

@@ -72,10 +72,12 @@ grades. SGDL, the same layers trained end to end, is the baseline.`,
 		}
 		if cmd.Flags().Changed("mem-limit") {
 			n, err := limits.ParseSize(memLimit)
+			if err == nil {
+				err = limits.SetChecked(n)
+			}
 			if err != nil {
 				return usagef("--mem-limit: %v", err)
 			}
-			limits.SetBudget(n)
 		}
 		return be.use()
 	}
@@ -107,15 +109,25 @@ func interruptible() context.Context {
 }
 
 // watch cancels at the first signal on sigs and calls exit after a second
-// one or grace later, whichever comes first.
+// one (at least a second later) or grace later, whichever comes first.
 func watch(sigs <-chan os.Signal, cancel func(), grace time.Duration, exit func()) {
 	<-sigs
+	first := time.Now()
 	cancel()
-	select {
-	case <-sigs:
-	case <-time.After(grace):
+	deadline := time.After(grace)
+	for {
+		select {
+		case <-sigs:
+			// timeout(1) signals the child and then its process group:
+			// a repeat within a second is the same signal, not a second.
+			if time.Since(first) < time.Second {
+				continue
+			}
+		case <-deadline:
+		}
+		exit()
+		return
 	}
-	exit()
 }
 
 func main() {

@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -78,6 +80,12 @@ func modelInputs(f *modelfile.File, path, inputs, targets, missing string, withT
 		return nil, usageError{fmt.Errorf("--missing: %v", err)}
 	}
 	opt := data.ReadOptions{Inputs: splitList(inputs), Targets: splitList(targets), Missing: pol, NoTargets: !withTargets}
+	if mi := f.Meta.Inputs; len(opt.Inputs) == len(mi) && len(mi) > 1 && !slices.Equal(opt.Inputs, mi) {
+		a, b := slices.Sorted(slices.Values(opt.Inputs)), slices.Sorted(slices.Values(mi))
+		if slices.Equal(a, b) {
+			return nil, usagef("--inputs %s: the model reads %s in that order; give them in that order (or leave --inputs out)", inputs, strings.Join(mi, ","))
+		}
+	}
 	if len(opt.Inputs) == 0 {
 		opt.WantInputs = f.Meta.Inputs
 	}
@@ -191,6 +199,9 @@ func predictTyped[T tensor.Float](cmd *cobra.Command, o *predictOpts, f *modelfi
 		return err
 	}
 	outs := stagedOutputs[T](f, x, o.perGrade)
+	if err := finiteOutputs(o.input, outs); err != nil {
+		return err
+	}
 	final := outs[len(outs)-1]
 	names := f.Meta.Targets
 	if len(names) != final.Cols {
@@ -300,12 +311,23 @@ func outWidth(f *modelfile.File) int {
 }
 
 // refuseOverwrite returns a usage error if out names one of the inputs
-// (the same path, or the same file through another name).
+// (the same path, or the same file through another name; a run folder
+// given as an input stands for its model file) or one of a run folder's
+// own files, which only train, construct and report write.
 func refuseOverwrite(flag, out string, inputs ...string) error {
+	if out == "" || out == "-" {
+		return nil
+	}
+	if rundir.IsRunFile(out) {
+		return usagef("%s %s is a file of the run in %s; outputs never replace a run's records: give a file outside the run folder", flag, out, filepath.Dir(out))
+	}
 	ost, oerr := os.Stat(out)
 	for _, in := range inputs {
 		if in == "" {
 			continue
+		}
+		if st, err := os.Stat(in); err == nil && st.IsDir() {
+			in = rundir.ModelPath(in)
 		}
 		same := filepath.Clean(in) == filepath.Clean(out)
 		if ist, err := os.Stat(in); err == nil && oerr == nil && os.SameFile(ist, ost) {
@@ -328,4 +350,25 @@ func withRowColumn[T tensor.Float](m *tensor.Dense[T], header []string, rows []i
 		copy(r[1:], m.Row(i))
 	}
 	return out, append([]string{"row"}, header...)
+}
+
+// finiteOutputs returns an error naming the first row whose prediction is
+// not a finite number: inputs far outside the training data make the
+// outputs overflow, and an infinite prediction is no prediction.
+func finiteOutputs[T tensor.Float](input string, outs []*tensor.Dense[T]) error {
+	if input == "" {
+		input = "the pixel grid"
+	}
+	for l, o := range outs {
+		for i, v := range o.Raw() {
+			if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
+				at := ""
+				if len(outs) > 1 {
+					at = fmt.Sprintf(" (after grade %d)", l+1)
+				}
+				return fmt.Errorf("%s: the prediction for row %d is %v%s: its inputs are too far outside the training data, so the outputs overflow %s", input, i/o.Cols+1, f, at, tensor.DType[T]())
+			}
+		}
+	}
+	return nil
 }

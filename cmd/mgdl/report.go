@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/mgdl/mgdl/report"
@@ -37,6 +39,9 @@ writes: mgdl/ and sgdl/), or several run folders to put side by side.`,
 					return usagef("several run folders: say where the report goes with --out DIR")
 				}
 				out = args[0]
+			}
+			if rundir.IsRun(out) && !slices.ContainsFunc(args, func(a string) bool { return filepath.Clean(a) == filepath.Clean(out) }) {
+				return usagef("--out %s holds another run; its report is written by 'mgdl report %s': give a folder of its own", out, out)
 			}
 			runs, err := rundir.ReadRuns(args...)
 			if err != nil {

@@ -28,6 +28,12 @@ func TestWatch(t *testing.T) {
 		case <-time.After(100 * time.Millisecond):
 		}
 		if second {
+			sigs <- syscall.SIGTERM // timeout(1)'s repeat: ignored
+			select {
+			case <-exited:
+				t.Fatal("exited at a repeat of the first signal")
+			case <-time.After(1200 * time.Millisecond):
+			}
 			sigs <- syscall.SIGINT
 		}
 		select {

@@ -109,7 +109,7 @@ refused unless --resume or --replace is given.`,
 			var dir *rundir.Dir
 			create := func() (*rundir.Dir, error) {
 				var err error
-				dir, err = rundir.Create(oo.out, rundir.CreateOptions{Replace: oo.replace})
+				dir, err = rundir.Create(oo.out, rundir.CreateOptions{Replace: oo.replace, Inputs: cfg.Data.Files()})
 				return dir, outError(err, true)
 			}
 			sum, err := trainOne(ctx, cmd.ErrOrStderr(), &oo, cfg, &rf, create, nil)
@@ -151,11 +151,16 @@ func trainOne(ctx context.Context, log io.Writer, oo *outputOpts, cfg experiment
 	if err != nil {
 		return nil, asUsage(err)
 	}
-	cfg.Data = src
 	loaded, err := src.Load()
 	if err != nil {
 		return nil, asUsage(err)
 	}
+	// Pinned once the files have been read as data (a bad file is
+	// reported as such, not hashed).
+	if err := src.Pin(); err != nil {
+		return nil, err
+	}
+	cfg.Data = src
 	return trainLoaded(ctx, log, oo, cfg, loaded, rf, create, ck)
 }
 
@@ -282,6 +287,9 @@ func outError(err error, resumable bool) error {
 	var ee *rundir.ExistsError
 	if !errors.As(err, &ee) {
 		return err
+	}
+	if ee.Complete {
+		return usageError{err}
 	}
 	hint := "give another --out"
 	switch {
