@@ -140,6 +140,9 @@ func ReadCSV(r io.Reader, name string, opt CSVOptions) (*Table, error) {
 		header[i] = strings.TrimSpace(h)
 	}
 	header[0] = strings.TrimPrefix(header[0], "\uFEFF")
+	if len(header) == 1 && header[0] == "" {
+		return nil, fmt.Errorf("%s:1: the first line is blank; want a header line naming the columns, then rows of numbers", name)
+	}
 	if len(header) == 1 {
 		if d := otherDelimiter(header[0], cr.Comma); d != "" {
 			return nil, fmt.Errorf("%s:1: the header is one column, %q, which holds %s: the file seems to separate its fields with %s, but mgdl reads %s; save it with %s between fields", name, short(header[0]), d, d, delimName(cr.Comma), delimName(cr.Comma))

@@ -236,9 +236,12 @@ func checkKeys(v any, t reflect.Type, path string) error {
 		ft, ok := fields[k]
 		at := strings.TrimPrefix(path+"."+k, ".")
 		if !ok {
-			known := make([]string, 0, len(fields))
+			known := make([]string, 0, len(fields)+1)
 			for f := range fields {
 				known = append(known, f)
+			}
+			if path == "" {
+				known = append(known, "grade_defaults") // a convenience of hand-written files
 			}
 			sort.Strings(known)
 			msg := fmt.Sprintf("unknown setting %q", at)

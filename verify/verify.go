@@ -346,7 +346,11 @@ func (r *Report) WriteTable(w io.Writer, title string, maxGrades int) error {
 	fmt.Fprintf(&b, "\n  %5s %8s %12s %8s %12s\n", "level", "grades", "sup", "ratio", "L2")
 	fmt.Fprintf(&b, "  %5d %8d %12.4e %8s %12.4e\n", 0, 0, r.Initial.Linf, "", r.Initial.L2)
 	for _, lv := range r.Levels {
-		fmt.Fprintf(&b, "  %5d %8d %12.4e %8.4f %12.4e\n", lv.Level, lv.GradeEnd, lv.Sup, float64(lv.Ratio), lv.L2)
+		ratio := fmt.Sprintf("%8.4f", float64(lv.Ratio))
+		if r := math.Abs(float64(lv.Ratio)); r >= 1e4 {
+			ratio = fmt.Sprintf("%8.1e", float64(lv.Ratio)) // a ratio of overflowing norms fits the column
+		}
+		fmt.Fprintf(&b, "  %5d %8d %12.4e %s %12.4e\n", lv.Level, lv.GradeEnd, lv.Sup, ratio, lv.L2)
 	}
 	fmt.Fprintf(&b, "\n  %6s %4s %11s %11s %6s %6s %11s %11s %11s %4s %4s\n",
 		"grade", "ntr", "max|g|", "max incr", "viol", "flips", "L1", "L2", "Linf", "sL1", "sL2")

@@ -9,6 +9,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
 
@@ -332,8 +333,21 @@ func perGrade[V any](o *runFlags, flag, s string, n int, parse func(string) (V, 
 		return usagef("--%s %q: give one value or %d (one per grade)", flag, s, n)
 	}
 	for l := range c.Grades {
-		v, err := parse(strings.TrimSpace(parts[min(l, len(parts)-1)]))
+		part := strings.TrimSpace(parts[min(l, len(parts)-1)])
+		v, err := parse(part)
 		if err != nil {
+			var ne *strconv.NumError
+			if errors.As(err, &ne) {
+				kind := "a number"
+				if _, isInt := any(v).(int); isInt {
+					kind = "a whole number (written with digits only)"
+				}
+				why := "is not " + kind
+				if ne.Err == strconv.ErrRange {
+					why = "is out of range"
+				}
+				return usagef("--%s %q: %q %s", flag, s, part, why)
+			}
 			return usagef("--%s: %v", flag, err)
 		}
 		apply(&c.Grades[l], v)
