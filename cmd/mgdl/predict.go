@@ -259,6 +259,9 @@ func predictTyped[T tensor.Float](cmd *cobra.Command, o *predictOpts, f *modelfi
 			header = header[len(names):]
 		}
 		if rowNumbers != nil {
+			if n := rowNumbers[len(rowNumbers)-1]; tensor.DType[T]() == "float32" && n > 1<<24 {
+				return fmt.Errorf("--missing drop: row %d cannot be written exactly by a float32 model's output (above 2^24); use --missing mean or split the input", n)
+			}
 			m, header = withRowColumn(m, header, rowNumbers)
 		}
 		comma := ','
