@@ -10,9 +10,8 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/mgdl/mgdl/limits"
-
 	"github.com/mgdl/mgdl/data"
+	"github.com/mgdl/mgdl/limits"
 	"github.com/mgdl/mgdl/metrics"
 	"github.com/mgdl/mgdl/model"
 	"github.com/mgdl/mgdl/nn"

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/mgdl/mgdl/limits"
-
 	"github.com/mgdl/mgdl/model"
 	"github.com/mgdl/mgdl/nn"
 	"github.com/mgdl/mgdl/tensor"

@@ -8,11 +8,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mgdl/mgdl/limits"
-	"github.com/mgdl/mgdl/nn"
-
 	"github.com/mgdl/mgdl/internal/testenv"
+	"github.com/mgdl/mgdl/limits"
 	"github.com/mgdl/mgdl/model"
+	"github.com/mgdl/mgdl/nn"
 	"github.com/mgdl/mgdl/tensor"
 	"github.com/mgdl/mgdl/verify"
 )

@@ -15,7 +15,6 @@ import (
 
 	"github.com/mgdl/mgdl/internal/fileio"
 	"github.com/mgdl/mgdl/limits"
-
 	"github.com/mgdl/mgdl/tensor"
 )
 

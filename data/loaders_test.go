@@ -20,7 +20,6 @@ import (
 	"testing"
 
 	"github.com/mgdl/mgdl/limits"
-
 	"github.com/mgdl/mgdl/tensor"
 )
 

@@ -9,13 +9,11 @@ import (
 	"io"
 	"math"
 	"sort"
-
 	"strconv"
 	"strings"
 
 	"github.com/mgdl/mgdl/internal/fileio"
 	"github.com/mgdl/mgdl/limits"
-
 	"github.com/mgdl/mgdl/tensor"
 )
 

@@ -14,7 +14,6 @@ import (
 	"strings"
 
 	"github.com/mgdl/mgdl/internal/fileio"
-
 	"github.com/mgdl/mgdl/tensor"
 )
 

@@ -14,7 +14,6 @@ import (
 
 	"github.com/mgdl/mgdl/internal/fileio"
 	"github.com/mgdl/mgdl/limits"
-
 	"go.yaml.in/yaml/v3"
 )
 

@@ -14,12 +14,11 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/mgdl/mgdl/internal/fileio"
-	"github.com/mgdl/mgdl/limits"
-
 	"github.com/mgdl/mgdl/data"
 	"github.com/mgdl/mgdl/internal/atomicfile"
 	"github.com/mgdl/mgdl/internal/buildinfo"
+	"github.com/mgdl/mgdl/internal/fileio"
+	"github.com/mgdl/mgdl/limits"
 	"github.com/mgdl/mgdl/model"
 	"github.com/mgdl/mgdl/nn"
 	"github.com/mgdl/mgdl/tensor"

@@ -14,10 +14,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mgdl/mgdl/limits"
-
 	"github.com/mgdl/mgdl"
 	"github.com/mgdl/mgdl/data"
+	"github.com/mgdl/mgdl/limits"
 	"github.com/mgdl/mgdl/model"
 	"github.com/mgdl/mgdl/nn"
 	"github.com/mgdl/mgdl/optim"

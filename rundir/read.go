@@ -18,11 +18,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mgdl/mgdl"
 	"github.com/mgdl/mgdl/data"
 	"github.com/mgdl/mgdl/internal/fileio"
 	"github.com/mgdl/mgdl/limits"
-
-	"github.com/mgdl/mgdl"
 )
 
 // verifyRecord is the part of verify.Report's JSON the report reads.

@@ -14,11 +14,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mgdl/mgdl/limits"
-
 	"github.com/mgdl/mgdl/construct"
 	"github.com/mgdl/mgdl/data"
 	"github.com/mgdl/mgdl/internal/atomicfile"
+	"github.com/mgdl/mgdl/limits"
 	"github.com/mgdl/mgdl/modelfile"
 	"github.com/mgdl/mgdl/rundir"
 	"github.com/mgdl/mgdl/tensor"

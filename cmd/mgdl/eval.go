@@ -6,7 +6,6 @@ import (
 	"math"
 
 	"github.com/mgdl/mgdl/limits"
-
 	"github.com/mgdl/mgdl/metrics"
 	"github.com/mgdl/mgdl/modelfile"
 	"github.com/mgdl/mgdl/rundir"

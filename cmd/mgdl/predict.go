@@ -10,10 +10,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/mgdl/mgdl/limits"
-
 	"github.com/mgdl/mgdl/data"
 	"github.com/mgdl/mgdl/internal/atomicfile"
+	"github.com/mgdl/mgdl/limits"
 	"github.com/mgdl/mgdl/modelfile"
 	"github.com/mgdl/mgdl/rundir"
 	"github.com/mgdl/mgdl/tensor"
