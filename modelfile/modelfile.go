@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -327,6 +328,15 @@ func Decode(b []byte) (*File, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	wantDT := map[string]string{"float64": "F64", "float32": "F32"}[f.Meta.DType]
+	for _, name := range slices.Sorted(maps.Keys(header)) {
+		var e struct {
+			DType string `json:"dtype"`
+		}
+		if name != "__metadata__" && json.Unmarshal(header[name], &e) == nil && e.DType != wantDT {
+			return nil, fmt.Errorf("%w: tensor %s has dtype %s, but the metadata says %s (%s)", ErrCorrupt, name, e.DType, f.Meta.DType, wantDT)
+		}
 	}
 	body := b[8+n:]
 	if want := size * int64(elemSize(f.Meta.DType)); int64(len(body)) < want {

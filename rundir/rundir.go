@@ -217,6 +217,9 @@ func checkReplace(path string, names []string, opt CreateOptions) error {
 	if !opt.Replace || !IsRun(path) {
 		return existsError(path, names, opt.Replace)
 	}
+	if st, err := os.Lstat(path); err == nil && st.Mode()&fs.ModeSymlink != 0 {
+		return &ExistsError{Path: path, Run: true, Complete: true, msg: fmt.Sprintf("%s is a symbolic link to a run; --replace replaces a folder itself, not a link: give the folder it points to, or another --out", path)}
+	}
 	if foreign := Foreign(path, names); len(foreign) > 0 {
 		return &ExistsError{Path: path, Run: true, Complete: true, msg: fmt.Sprintf("%s holds a run and files that are not the run's (%s); --replace discards only a run: move them, or give another --out", path, strings.Join(clip(foreign, 5), ", "))}
 	}

@@ -152,6 +152,10 @@ func badInputCases(t *testing.T, dir string) []badCase {
 		return append([]string{"train", "--example", "xu1", "--out", filepath.Join(dir, "out"), "--progress", "none", "--epochs", "1"}, extra...)
 	}
 	os.Link(good, path("same.csv"))
+	runLink := path("runlink")
+	if err := os.Symlink(run, runLink); err != nil {
+		t.Fatal(err)
+	}
 	others := path("others")
 	os.MkdirAll(others, 0o755)
 	os.WriteFile(filepath.Join(others, "notes.txt"), []byte("keep"), 0o644)
@@ -294,6 +298,7 @@ func badInputCases(t *testing.T, dir string) []badCase {
 		{gModel, "a subnormal input scale (resealed)", predict(wb("subnormal.safetensors", editMetaSealed(t, smb, func(m map[string]any) {
 			m["normalization"] = map[string]any{"inputs": map[string]any{"mean": []float64{0, 0}, "scale": []float64{1e-320, 1}}, "targets": m["normalization"].(map[string]any)["targets"]}
 		})), good), 1, "input normalisation of column 0 is mean 0, scale 1e-320", nil},
+		{gModel, "float32 metadata over float64 tensors (resealed)", predict(wb("dtype.safetensors", sealedMeta(func(m map[string]any) { m["dtype"] = "float32" })), good), 1, "tensor grade.1.layer.1.bias has dtype F64, but the metadata says float32 (F32)", nil},
 		{gModel, "foreign file as model", predict(camera, good), 1, "not an mgdl model file: no safetensors header", nil},
 		{gModel, "safetensors without mgdl metadata", predict(wb("foreign.safetensors", foreignSafetensors()), good), 1, "not an mgdl model file: a safetensors file without mgdl metadata", nil},
 		{gModel, "model from a newer format version", predict(wb("newer.safetensors", newer), good), 1, "model file has a newer format version: the file has format version 7, this mgdl", nil},
@@ -324,6 +329,7 @@ func badInputCases(t *testing.T, dir string) []badCase {
 		{gOutputs, "construct --report onto a run's config.json", []string{"construct", "--target", "sin10", "--levels", "1", "--report", filepath.Join(run, rundir.ConfigFile)}, 2, "config.json is a file of the run in", nil},
 		{gOutputs, "report --out another run's folder", []string{"report", xuRun, "--out", run}, 2, "holds another run; its report is written by", nil},
 		{gOutputs, "--replace of a run folder holding other files", []string{"train", "--data", good, "--inputs", "a,b", "--out", copyRun("withnotes", func(d string) { os.WriteFile(filepath.Join(d, "notes.txt"), []byte("mine"), 0o644) }), "--replace", "--epochs", "1", "--progress", "none"}, 2, "holds a run and files that are not the run's (notes.txt); --replace discards only a run", nil},
+		{gOutputs, "--replace of a symbolic link to a run", []string{"train", "--data", good, "--inputs", "a,b", "--out", runLink, "--replace", "--epochs", "1", "--progress", "none"}, 2, "runlink is a symbolic link to a run; --replace replaces a folder itself", nil},
 		{gOutputs, "--replace of the folder holding the data file", []string{"train", "--data", filepath.Join(imgRun, "images", "target.png"), "--out", imgRun, "--replace", "--epochs", "1", "--progress", "none"}, 2, "images/target.png is inside", nil},
 		{gOutputs, "--resume after the data file changed", []string{"train", "--resume", changedData}, 1, "changed after the run was configured", nil},
 		{gOutputs, "output path cannot be written", []string{"predict", "--model", model, "--input", good, "--out", filepath.Join(dir, "no", "such", "p.csv")}, 1, "cannot write " + filepath.Join(dir, "no", "such", "p.csv"), nil},
