@@ -231,7 +231,7 @@ func mnistSet(images, labels *Array, name string) (Dataset[float64], []int, erro
 	lab := make([]int, n)
 	for i, v := range labels.Data {
 		if v < 0 || v > 9 || v != math.Trunc(v) {
-			return Dataset[float64]{}, nil, fmt.Errorf("%s: label %d is %v; want 0..9", name, i, v)
+			return Dataset[float64]{}, nil, fmt.Errorf("%s: label %d is %v; want 0..9", strings.Replace(name, "-images-idx3-", "-labels-idx1-", 1), i, v)
 		}
 		lab[i] = int(v)
 		y.Set(i, lab[i], 1)

@@ -74,6 +74,11 @@ func Decode(b []byte) (Config, error) {
 	if err := d.Decode(&c); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
+			if k := kindName(te.Type); k == "a whole number" && strings.HasPrefix(te.Value, "number") {
+				// A number, but not one the field holds: a fraction, or
+				// beyond its range (JSON's value is shown rounded).
+				return Config{}, fmt.Errorf("%s: want a whole number from %s, got %s", te.Field, intRange(te.Type), strings.TrimPrefix(te.Value, "number "))
+			}
 			return Config{}, fmt.Errorf("%s: want %s, got a %s", te.Field, kindName(te.Type), te.Value)
 		}
 		return Config{}, err
@@ -297,6 +302,15 @@ func kindOf(v any) string {
 		return "a boolean"
 	}
 	return "a number"
+}
+
+// intRange describes the values of the integer type t.
+func intRange(t reflect.Type) string {
+	bits := t.Bits()
+	if t.Kind() >= reflect.Uint && t.Kind() <= reflect.Uint64 {
+		return fmt.Sprintf("0 to %d", ^uint64(0)>>(64-bits))
+	}
+	return fmt.Sprintf("%d to %d", -(int64(1) << (bits - 1)), int64(1)<<(bits-1)-1)
 }
 
 func kindName(t reflect.Type) string {

@@ -326,3 +326,28 @@ func wideHeader(n int) string {
 	b.WriteByte('\n')
 	return b.String()
 }
+
+// idxFolder writes the four MNIST files (2 images of 2×2 for training and
+// testing, not gzipped) with the given training labels.
+func idxFolder(t *testing.T, dir string, trainLabels []byte) string {
+	idx := func(shape []uint32, body []byte) []byte {
+		b := []byte{0, 0, 0x08, byte(len(shape))}
+		for _, s := range shape {
+			b = binary.BigEndian.AppendUint32(b, s)
+		}
+		return append(b, body...)
+	}
+	files := map[string][]byte{
+		"train-images-idx3-ubyte": idx([]uint32{2, 2, 2}, make([]byte, 8)),
+		"train-labels-idx1-ubyte": idx([]uint32{2}, trainLabels),
+		"t10k-images-idx3-ubyte":  idx([]uint32{2, 2, 2}, make([]byte, 8)),
+		"t10k-labels-idx1-ubyte":  idx([]uint32{2}, []byte{1, 2}),
+	}
+	os.MkdirAll(dir, 0o755)
+	for n, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, n), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
