@@ -162,7 +162,7 @@ func (c Config) validate(in, out int) error {
 		if err := checkWidths(name, g.Widths); err != nil {
 			return err
 		}
-		if params += gradeParams(g.Widths); params > limits.MaxParams {
+		if params += limits.Params(g.Widths); params > limits.MaxParams {
 			return fmt.Errorf("grades 1 to %d have %d parameters together; at most %d", l+1, params, limits.MaxParams)
 		}
 		want := in
@@ -238,35 +238,10 @@ func (c Config) validate(in, out int) error {
 
 // checkWidths checks one grade's widths against the table of limits.
 func checkWidths(name string, w []int) error {
-	if len(w) < 2 {
-		return fmt.Errorf("%s: widths %v need at least an input and an output", name, w)
-	}
-	if len(w)-1 > limits.MaxLayers {
-		return fmt.Errorf("%s: %d layers; at most %d", name, len(w)-1, limits.MaxLayers)
-	}
-	for _, v := range w {
-		if v <= 0 {
-			return fmt.Errorf("%s: widths %v must be positive", name, w)
-		}
-		if v > limits.MaxWidth {
-			return fmt.Errorf("%s: width %d is above the limit of %d", name, v, limits.MaxWidth)
-		}
-	}
-	if p := gradeParams(w); p > limits.MaxParams {
-		return fmt.Errorf("%s: %d parameters; at most %d", name, p, limits.MaxParams)
+	if _, err := limits.Widths(w); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
 	}
 	return nil
-}
-
-// gradeParams is the number of weights and biases of widths w (each width
-// at most limits.MaxWidth and at most limits.MaxLayers+1 of them, so that
-// it cannot overflow).
-func gradeParams(w []int) int64 {
-	var p int64
-	for i := 1; i < len(w); i++ {
-		p += int64(w[i-1])*int64(w[i]) + int64(w[i])
-	}
-	return p
 }
 
 // MemoryBytes estimates the most memory training c takes at once, in
@@ -281,7 +256,7 @@ func (c Config) MemoryBytes(rows, train, elem int) int64 {
 	for l := 0; l < c.MaxGrades(); l++ {
 		g, _ := c.spec(l)
 		w := g.Widths
-		p := gradeParams(w)
+		p := limits.Params(w)
 		batch := int64(g.BatchSize)
 		if batch <= 0 || batch > int64(train) {
 			batch = int64(train)

@@ -20,6 +20,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/dustin/go-humanize"
@@ -56,13 +57,16 @@ const EnvVar = "MGDL_MEM_LIMIT"
 
 var budget atomic.Int64 // 0: the default
 
+// defaultBudget is Default's figure, found once: it reads /sys and asks
+// the kernel, and Budget is called for every size checked.
+var defaultBudget = sync.OnceValue(func() int64 { b, _ := Default(); return b })
+
 // Budget returns the memory budget in bytes.
 func Budget() int64 {
 	if b := budget.Load(); b > 0 {
 		return b
 	}
-	b, _ := Default()
-	return b
+	return defaultBudget()
 }
 
 // SetBudget sets the memory budget to n bytes; n ≤ 0 restores the default.
@@ -250,4 +254,40 @@ func CheckTotal(what string, n int64) error {
 		return &TooLargeError{What: what, Bytes: n, Budget: b}
 	}
 	return nil
+}
+
+// Params returns the number of weights and biases of a grade of layer
+// widths w (input first). It does not overflow for widths Widths accepts.
+func Params(w []int) int64 {
+	var p int64
+	for i := 1; i < len(w); i++ {
+		p += int64(w[i-1])*int64(w[i]) + int64(w[i])
+	}
+	return p
+}
+
+// Widths checks one grade's layer widths (input first, output last)
+// against the table of limits and returns its number of parameters. The
+// trainer and the model reader both call it, so that what one accepts the
+// other does.
+func Widths(w []int) (int64, error) {
+	if len(w) < 2 {
+		return 0, fmt.Errorf("widths %v need at least an input and an output", w)
+	}
+	if len(w)-1 > MaxLayers {
+		return 0, fmt.Errorf("%d layers; at most %d", len(w)-1, MaxLayers)
+	}
+	for _, v := range w {
+		if v <= 0 {
+			return 0, fmt.Errorf("widths %v must be positive", w)
+		}
+		if v > MaxWidth {
+			return 0, fmt.Errorf("width %d is above the limit of %d", v, MaxWidth)
+		}
+	}
+	p := Params(w)
+	if p > MaxParams {
+		return 0, fmt.Errorf("%d parameters; at most %d", p, MaxParams)
+	}
+	return p, nil
 }

@@ -394,22 +394,12 @@ func checkArch(m *Meta) (int64, error) {
 	}
 	var total int64
 	for l, g := range m.Grades {
-		if len(g.Widths) < 2 {
-			return 0, fmt.Errorf("grade %d: widths %v need an input and an output", l+1, g.Widths)
+		p, err := limits.Widths(g.Widths)
+		if err != nil {
+			return 0, fmt.Errorf("grade %d: %w", l+1, err)
 		}
-		if len(g.Widths) > limits.MaxLayers+1 {
-			return 0, fmt.Errorf("grade %d: %d layers; at most %d", l+1, len(g.Widths)-1, limits.MaxLayers)
-		}
-		for _, w := range g.Widths {
-			if w <= 0 || w > limits.MaxWidth {
-				return 0, fmt.Errorf("grade %d: width %d out of range (1 to %d)", l+1, w, limits.MaxWidth)
-			}
-		}
-		for i := 1; i < len(g.Widths); i++ {
-			total += int64(g.Widths[i-1])*int64(g.Widths[i]) + int64(g.Widths[i])
-			if total > limits.MaxParams {
-				return 0, fmt.Errorf("more than %d parameters", limits.MaxParams)
-			}
+		if total += p; total > limits.MaxParams {
+			return 0, fmt.Errorf("more than %d parameters", limits.MaxParams)
 		}
 		if l > 0 {
 			prev := m.Grades[l-1].Widths

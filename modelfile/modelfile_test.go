@@ -299,7 +299,7 @@ func badFiles(t *testing.T) []struct {
 		}), ErrCorrupt, "overlap"},
 		{"huge width", rewrite(func(_ map[string]any, _ map[string]string, meta map[string]any) {
 			meta["grades"].([]any)[0].(map[string]any)["widths"] = []int{2, 1 << 30, 1}
-		}), ErrCorrupt, "out of range"},
+		}), ErrCorrupt, "grade 1: width 1073741824 is above the limit of 1048576"},
 	}
 }
 
