@@ -185,7 +185,8 @@ func ReadCSV(r io.Reader, name string, opt CSVOptions) (*Table, error) {
 	} else if icols, err = pickColumns(name, "input", header, opt.Inputs); err != nil {
 		return nil, err
 	}
-	for _, j := range append(append([]int(nil), icols...), tcols...) {
+	cols := append(append([]int(nil), icols...), tcols...)
+	for _, j := range cols {
 		if header[j] == "" {
 			return nil, fmt.Errorf("%s:1: column %d has no name in the header (an index column?); name it, or choose the columns with --inputs and --targets", name, j+1)
 		}
@@ -198,7 +199,6 @@ func ReadCSV(r io.Reader, name string, opt CSVOptions) (*Table, error) {
 	if len(icols) > limits.MaxWidth || len(tcols) > limits.MaxWidth {
 		return nil, fmt.Errorf("%s: %d input and %d target columns; at most %d of each", name, len(icols), len(tcols), limits.MaxWidth)
 	}
-	cols := append(append([]int(nil), icols...), tcols...)
 	var vals []float64
 	var miss []bool // per kept cell, under MissingMean
 	rows, dropped := 0, 0

@@ -527,7 +527,7 @@ func readNPY(path string, opt ReadOptions) (*Contents, error) {
 	if len(opt.Targets) != 1 {
 		return nil, settingErrorf("%s: an .npy file holds the inputs only; give the targets file with --targets FILE.npy (or use an .npz with arrays x and y)", path)
 	}
-	if same(path, opt.Targets[0]) {
+	if fileio.Same(path, opt.Targets[0]) {
 		return nil, settingErrorf("%s is both the inputs and the targets file: a model that reads its target learns nothing", opt.Targets[0])
 	}
 	b, err := LoadNPY(opt.Targets[0])
@@ -538,16 +538,6 @@ func readNPY(path string, opt ReadOptions) (*Contents, error) {
 		return nil, err
 	}
 	return c, checkRows(c, path, opt.Targets[0])
-}
-
-// same reports whether paths a and b name one file.
-func same(a, b string) bool {
-	if filepath.Clean(a) == filepath.Clean(b) {
-		return true
-	}
-	sa, err1 := os.Stat(a)
-	sb, err2 := os.Stat(b)
-	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
 }
 
 func checkRows(c *Contents, xn, yn string) error {

@@ -153,11 +153,7 @@ func Create(path string, opt CreateOptions) (*Dir, error) {
 }
 
 func existsError(path string, names []string, replace bool) error {
-	shown := names
-	if len(shown) > 5 {
-		shown = append(slices.Clone(shown[:5]), fmt.Sprintf("… %d more", len(names)-5))
-	}
-	what := strings.Join(shown, ", ")
+	what := strings.Join(clip(names, 5), ", ")
 	if IsRun(path) {
 		return &ExistsError{Path: path, Run: true, msg: fmt.Sprintf("%s already holds a run (%s)", path, what)}
 	}
@@ -220,8 +216,8 @@ func checkReplace(path string, names []string, opt CreateOptions) error {
 	if st, err := os.Lstat(path); err == nil && st.Mode()&fs.ModeSymlink != 0 {
 		return &ExistsError{Path: path, Run: true, Complete: true, msg: fmt.Sprintf("%s is a symbolic link to a run; --replace replaces a folder itself, not a link: give the folder it points to, or another --out", path)}
 	}
-	if foreign := Foreign(path, names); len(foreign) > 0 {
-		return &ExistsError{Path: path, Run: true, Complete: true, msg: fmt.Sprintf("%s holds a run and files that are not the run's (%s); --replace discards only a run: move them, or give another --out", path, strings.Join(clip(foreign, 5), ", "))}
+	if other := foreign(names); len(other) > 0 {
+		return &ExistsError{Path: path, Run: true, Complete: true, msg: fmt.Sprintf("%s holds a run and files that are not the run's (%s); --replace discards only a run: move them, or give another --out", path, strings.Join(clip(other, 5), ", "))}
 	}
 	for _, in := range opt.Inputs {
 		if in != "" && inside(in, path) {
@@ -250,9 +246,9 @@ func entries(path string) ([]string, error) {
 // verify and report write into it).
 var runNames = []string{ConfigFile, SummaryFile, MetricsFile, ModelFile, StagedFile, ImagesDir, ReconstructionFile, NormsFile, VerifyFile, ConstructFile, ReportFile, PlotsDir}
 
-// Foreign returns the entries of the run folder path (names, as entries
-// lists them) that are not a run's own: a user's files, a nested run.
-func Foreign(path string, names []string) []string {
+// foreign returns the entries names (of a run folder) that are not a
+// run's own: a user's files, a nested run.
+func foreign(names []string) []string {
 	var out []string
 	for _, n := range names {
 		if !slices.Contains(runNames, n) && !strings.HasPrefix(n, ".") {

@@ -170,17 +170,7 @@ func npzOf(t *testing.T, files map[string][]byte) []byte {
 // size bytes (a zip bomb's header): the declared size is refused before a
 // byte is inflated.
 func npzDeclaring(t *testing.T, size uint64) []byte {
-	var b bytes.Buffer
-	zw := zip.NewWriter(&b)
-	f, err := zw.CreateRaw(&zip.FileHeader{Name: "x.npy", Method: zip.Deflate, CompressedSize64: 2, UncompressedSize64: size})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.Write([]byte{3, 0})
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
+	return rawZip(t, &zip.FileHeader{Name: "x.npy", Method: zip.Deflate, CompressedSize64: 2, UncompressedSize64: size}, []byte{3, 0})
 }
 
 // npzLying is an .npz whose entry declares 128 bytes but inflates to
@@ -190,13 +180,19 @@ func npzLying(t *testing.T) []byte {
 	fw, _ := flate.NewWriter(&z, flate.BestSpeed)
 	fw.Write(make([]byte, 64<<20))
 	fw.Close()
+	return rawZip(t, &zip.FileHeader{Name: "x.npy", Method: zip.Deflate, CompressedSize64: uint64(z.Len()), UncompressedSize64: 128}, z.Bytes())
+}
+
+// rawZip is a zip of one entry whose header (sizes, checksum) is h as
+// given and whose compressed bytes are body.
+func rawZip(t *testing.T, h *zip.FileHeader, body []byte) []byte {
 	var b bytes.Buffer
 	zw := zip.NewWriter(&b)
-	f, err := zw.CreateRaw(&zip.FileHeader{Name: "x.npy", Method: zip.Deflate, CompressedSize64: uint64(z.Len()), UncompressedSize64: 128, CRC32: 0})
+	f, err := zw.CreateRaw(h)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.Write(z.Bytes())
+	f.Write(body)
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -248,14 +244,7 @@ func utf16le(s string) []byte {
 // and targets replaced by ±1e308, the largest magnitudes JSON holds.
 func copyStaged(t *testing.T, src, dst string) string {
 	t.Helper()
-	os.MkdirAll(dst, 0o755)
-	ents, _ := os.ReadDir(src)
-	for _, e := range ents {
-		if e.Type().IsRegular() {
-			b, _ := os.ReadFile(filepath.Join(src, e.Name()))
-			os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644)
-		}
-	}
+	copyFiles(t, src, dst)
 	p := filepath.Join(dst, rundir.StagedFile)
 	b, err := os.ReadFile(p)
 	if err != nil {
@@ -350,4 +339,28 @@ func idxFolder(t *testing.T, dir string, trainLabels []byte) string {
 		}
 	}
 	return dir
+}
+
+// copyFiles copies the regular files of the folder src into dst (made if
+// need be).
+func copyFiles(t *testing.T, src, dst string) {
+	t.Helper()
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ents, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		if e.Type().IsRegular() {
+			b, err := os.ReadFile(filepath.Join(src, e.Name()))
+			if err == nil {
+				err = os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 }

@@ -113,14 +113,7 @@ func badInputCases(t *testing.T, dir string) []badCase {
 	}
 	copyRun := func(name string, change func(dir string)) string {
 		dst := path(name)
-		os.MkdirAll(dst, 0o755)
-		ents, _ := os.ReadDir(run)
-		for _, e := range ents {
-			if e.Type().IsRegular() {
-				b, _ := os.ReadFile(filepath.Join(run, e.Name()))
-				os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644)
-			}
-		}
+		copyFiles(t, run, dst)
 		change(dst)
 		return dst
 	}

@@ -202,6 +202,9 @@ computed on (where the guarantees are exact) and on fresh points between them.`,
 			if levels == 0 && tol == 0 {
 				return usagef("give --levels N or --tol T")
 			}
+			if err := refuseOverwrite("--report", rep, po.samples, po.targets); err != nil {
+				return err
+			}
 			pts, fresh, tg, err := po.load()
 			if err != nil {
 				return err
@@ -259,9 +262,6 @@ computed on (where the guarantees are exact) and on fresh points between them.`,
 				if err := dir.WriteJSON(rundir.ConstructFile, r); err != nil {
 					return err
 				}
-			}
-			if err := refuseOverwrite("--report", rep, po.samples, po.targets); err != nil && rep != "" {
-				return err
 			}
 			if rep != "" {
 				b, err := jsonText(r)

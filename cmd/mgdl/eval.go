@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/mgdl/mgdl/limits"
 	"github.com/mgdl/mgdl/metrics"
 	"github.com/mgdl/mgdl/modelfile"
 	"github.com/mgdl/mgdl/rundir"
@@ -101,7 +100,7 @@ func evalTyped[T tensor.Float](o *evalOpts, f *modelfile.File) ([]gradeMetrics, 
 	if metrics.Energy(r.Set.Y.Raw()) == 0 {
 		return nil, fmt.Errorf("%s: every target is zero, so the relative error (RSE) is undefined", o.data)
 	}
-	if err := limits.Check(fmt.Sprintf("the predictions of %d grades for %d rows", len(f.Meta.Grades), r.Set.X.Rows), 2*8, int64(len(f.Meta.Grades)), int64(r.Set.X.Rows), int64(outWidth(f))); err != nil {
+	if err := checkPredictions(f, len(f.Meta.Grades), r.Set.X.Rows); err != nil {
 		return nil, err
 	}
 	y := tensor.Convert[T](r.Set.Y)

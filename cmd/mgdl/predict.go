@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/mgdl/mgdl/data"
 	"github.com/mgdl/mgdl/internal/atomicfile"
-	"github.com/mgdl/mgdl/limits"
 	"github.com/mgdl/mgdl/modelfile"
 	"github.com/mgdl/mgdl/rundir"
 	"github.com/mgdl/mgdl/tensor"
@@ -194,7 +192,7 @@ func predictTyped[T tensor.Float](cmd *cobra.Command, o *predictOpts, f *modelfi
 	if o.perGrade {
 		grades = len(f.Meta.Grades)
 	}
-	if err := limits.Check(fmt.Sprintf("predictions of %d grade(s) for %d rows", grades, x.Rows), 2*8, int64(grades), int64(x.Rows), int64(outWidth(f))); err != nil {
+	if err := checkPredictions(f, grades, x.Rows); err != nil {
 		return err
 	}
 	outs := stagedOutputs[T](f, x, o.perGrade)
@@ -304,42 +302,6 @@ func parseSize(s string) (int, int, error) {
 		return 0, 0, err
 	}
 	return h, w, nil
-}
-
-// outWidth is the model's number of outputs.
-func outWidth(f *modelfile.File) int {
-	w := f.Meta.Grades[0].Widths
-	return w[len(w)-1]
-}
-
-// refuseOverwrite returns a usage error if out names one of the inputs
-// (the same path, or the same file through another name; a run folder
-// given as an input stands for its model file) or one of a run folder's
-// own files, which only train, construct and report write.
-func refuseOverwrite(flag, out string, inputs ...string) error {
-	if out == "" || out == "-" {
-		return nil
-	}
-	if rundir.IsRunFile(out) {
-		return usagef("%s %s is a file of the run in %s; outputs never replace a run's records: give a file outside the run folder", flag, out, filepath.Dir(out))
-	}
-	ost, oerr := os.Stat(out)
-	for _, in := range inputs {
-		if in == "" {
-			continue
-		}
-		if st, err := os.Stat(in); err == nil && st.IsDir() {
-			in = rundir.ModelPath(in)
-		}
-		same := filepath.Clean(in) == filepath.Clean(out)
-		if ist, err := os.Stat(in); err == nil && oerr == nil && os.SameFile(ist, ost) {
-			same = true
-		}
-		if same {
-			return usagef("%s %s is an input of this command; outputs never replace inputs: give another file name", flag, out)
-		}
-	}
-	return nil
 }
 
 // withRowColumn returns m with a first column "row" holding rows (the

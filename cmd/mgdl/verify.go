@@ -61,6 +61,9 @@ test set). A model saved with standardisation is checked in its own
 			if n != 1 {
 				return usagef("give exactly one of --target, --samples and --example")
 			}
+			if err := refuseOverwrite("--report", rep, model, po.samples, po.targets); err != nil {
+				return err
+			}
 			f, err := rundir.OpenModel(model)
 			if err != nil {
 				return err
@@ -107,9 +110,6 @@ test set). A model saved with standardisation is checked in its own
 				Method string        `json:"method,omitempty"`
 				Checks []namedReport `json:"checks"`
 			}{model, f.Meta.Method, reports}
-			if err := refuseOverwrite("--report", rep, model, po.samples, po.targets); err != nil && rep != "" {
-				return err
-			}
 			if rep != "" {
 				b, err := jsonText(out)
 				if err != nil {

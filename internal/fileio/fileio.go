@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"syscall"
 
 	"github.com/mgdl/mgdl/limits"
@@ -105,4 +106,15 @@ func ReadFile(path string, max int64, what string) ([]byte, error) {
 		return nil, fmt.Errorf("%s grew while it was read", path)
 	}
 	return b, nil
+}
+
+// Same reports whether paths a and b name one file: the same path once
+// cleaned, or one file under two names (a hard or symbolic link).
+func Same(a, b string) bool {
+	if filepath.Clean(a) == filepath.Clean(b) {
+		return true
+	}
+	sa, err1 := os.Stat(a)
+	sb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
 }
