@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/mgdl/mgdl/limits"
@@ -128,6 +129,39 @@ func UnitBox(d int) Box {
 // Dim returns d.
 func (b Box) Dim() int { return len(b.Lo) }
 
+// String writes b as [lo,hi]×[lo,hi]...
+func (b Box) String() string {
+	parts := make([]string, len(b.Lo))
+	for i := range b.Lo {
+		parts[i] = fmt.Sprintf("[%g,%g]", b.Lo[i], b.Hi[i])
+	}
+	return strings.Join(parts, "×")
+}
+
+// ParseBox reads a box written as lo:hi,lo:hi,... (one lo:hi per side).
+func ParseBox(s string) (Box, error) {
+	var b Box
+	for i, side := range strings.Split(s, ",") {
+		lo, hi, ok := strings.Cut(strings.TrimSpace(side), ":")
+		if !ok {
+			return Box{}, fmt.Errorf("box %q: side %d is %q; want lo:hi", s, i+1, side)
+		}
+		l, err1 := strconv.ParseFloat(strings.TrimSpace(lo), 64)
+		h, err2 := strconv.ParseFloat(strings.TrimSpace(hi), 64)
+		if err1 != nil || err2 != nil {
+			return Box{}, fmt.Errorf("box %q: side %d is %q; want two numbers lo:hi", s, i+1, side)
+		}
+		b.Lo, b.Hi = append(b.Lo, l), append(b.Hi, h)
+	}
+	if len(b.Lo) > MaxDim {
+		return Box{}, fmt.Errorf("box %q has %d sides; at most %d", s, len(b.Lo), MaxDim)
+	}
+	if err := b.Validate(); err != nil {
+		return Box{}, err
+	}
+	return b, nil
+}
+
 // Validate returns an error unless Lo and Hi have the same length and
 // Lo_i < Hi_i are finite.
 func (b Box) Validate() error {
@@ -182,9 +216,17 @@ type Level struct {
 	// of grades of the model after it.
 	Grades   int `json:"grades"`
 	GradeEnd int `json:"grade_end"`
-	// Sup and RMS are max|e| and sqrt(mean e²) after the level.
+	// Sup and RMS are max|e| and sqrt(mean e²) after the level. For a
+	// certified level Sup is a certified upper bound of max|e| over the
+	// whole box, SupLower the largest |e| seen at a point (so the true sup
+	// norm lies between them), and RMS is taken over the grid's nodes.
 	Sup float64 `json:"sup"`
 	RMS float64 `json:"rms"`
+	// Certified is set for the levels of BuildCertified, with the work
+	// they took in Cert.
+	Certified bool       `json:"certified,omitempty"`
+	SupLower  float64    `json:"sup_lower,omitempty"`
+	Cert      *CertStats `json:"cert,omitempty"`
 }
 
 // Result is a constructed model and how it was built.

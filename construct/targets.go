@@ -11,15 +11,17 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mgdl/mgdl/formula"
 	"github.com/mgdl/mgdl/tensor"
 )
 
 // Target is a function on a box, for building and checking the scheme.
 type Target struct {
-	// Name is the key used on the command line, e.g. "sin10".
+	// Name is the key used on the command line, e.g. "sin10" (empty for a
+	// formula given directly).
 	Name string
 	// Class is one of "smooth", "oscillatory", "kink", "cusp" or
-	// "discontinuous".
+	// "discontinuous" (empty for a formula given directly).
 	Class string
 	// Description states the formula and the box.
 	Description string
@@ -27,55 +29,36 @@ type Target struct {
 	Box Box
 	// F evaluates the target at a point of the box.
 	F func(x []float64) float64
+	// Formula is the target as an expression (nil for a target given only
+	// as a Go function): it gives rigorous enclosures over boxes, which
+	// BuildCertified and verify.Certify need.
+	Formula *formula.Formula
 }
 
 // Dim returns the input dimension.
 func (t Target) Dim() int { return t.Box.Dim() }
 
+// named is a library target: a formula on a box.
+func named(name, class, expr, where string, box Box) Target {
+	f := formula.MustParse(expr)
+	return Target{Name: name, Class: class, Description: expr + " on " + where, Box: box, F: f.Eval, Formula: f}
+}
+
 var targets = []Target{
-	{Name: "sin10", Class: "smooth", Description: "sin(10x) + 0.3x on [0,1] (the reference case of docs/CONSTRUCTIVE.md)",
-		Box: UnitBox(1), F: func(x []float64) float64 { return math.Sin(10*x[0]) + 0.3*x[0] }},
-	{Name: "runge", Class: "smooth", Description: "1/(1+25x²) on [-1,1] (a box other than the unit cube)",
-		Box: Box{Lo: []float64{-1}, Hi: []float64{1}}, F: func(x []float64) float64 { return 1 / (1 + 25*x[0]*x[0]) }},
-	{Name: "chirp", Class: "oscillatory", Description: "sin(20π x²) on [0,1]: the frequency grows from 0 to 20 periods per unit",
-		Box: UnitBox(1), F: func(x []float64) float64 { return math.Sin(20 * math.Pi * x[0] * x[0]) }},
-	{Name: "sin50", Class: "oscillatory", Description: "sin(50x) on [0,1]",
-		Box: UnitBox(1), F: func(x []float64) float64 { return math.Sin(50 * x[0]) }},
-	{Name: "kinks", Class: "kink", Description: "|x - 0.3| - 2|x - 0.62| + x on [0,1]: two kinks off the dyadic grid",
-		Box: UnitBox(1), F: func(x []float64) float64 { return math.Abs(x[0]-0.3) - 2*math.Abs(x[0]-0.62) + x[0] }},
-	{Name: "sqrt-cusp", Class: "cusp", Description: "|x - 1/3|^½ on [0,1]: Hölder-½, infinite slope at 1/3",
-		Box: UnitBox(1), F: func(x []float64) float64 { return math.Sqrt(math.Abs(x[0] - 1.0/3)) }},
-	{Name: "step", Class: "discontinuous", Description: "1 for x ≥ 1/π, 0 below, on [0,1]: not continuous, so uniform convergence between the points is not promised",
-		Box: UnitBox(1), F: func(x []float64) float64 {
-			if x[0] >= 1/math.Pi {
-				return 1
-			}
-			return 0
-		}},
-	{Name: "sin2d", Class: "smooth", Description: "sin(2πx)cos(2πy) + 0.5(x - y) on [0,1]² (the 2-D reference case)",
-		Box: UnitBox(2), F: func(x []float64) float64 {
-			return math.Sin(2*math.Pi*x[0])*math.Cos(2*math.Pi*x[1]) + 0.5*(x[0]-x[1])
-		}},
-	{Name: "cone2d", Class: "cusp", Description: "‖x - (0.4, 0.55)‖^½ on [0,1]²",
-		Box: UnitBox(2), F: func(x []float64) float64 { return math.Sqrt(math.Hypot(x[0]-0.4, x[1]-0.55)) }},
-	{Name: "wave2d", Class: "oscillatory", Description: "sin(6π(x + y²)) on [-1,1]×[0,1]",
-		Box: Box{Lo: []float64{-1, 0}, Hi: []float64{1, 1}}, F: func(x []float64) float64 { return math.Sin(6 * math.Pi * (x[0] + x[1]*x[1])) }},
-	{Name: "disk2d", Class: "discontinuous", Description: "1 inside the disk ‖x - (0.5,0.5)‖ < 0.3, 0 outside, on [0,1]²",
-		Box: UnitBox(2), F: func(x []float64) float64 {
-			if math.Hypot(x[0]-0.5, x[1]-0.5) < 0.3 {
-				return 1
-			}
-			return 0
-		}},
-	{Name: "gauss3d", Class: "smooth", Description: "exp(-4‖x - (0.3,0.5,0.7)‖²) - 0.5 on [0,1]³",
-		Box: UnitBox(3), F: func(x []float64) float64 {
-			a, b, c := x[0]-0.3, x[1]-0.5, x[2]-0.7
-			return math.Exp(-4*(a*a+b*b+c*c)) - 0.5
-		}},
-	{Name: "kink3d", Class: "kink", Description: "|x + y - z - 0.3| - 0.5|y - 0.6| on [0,1]³",
-		Box: UnitBox(3), F: func(x []float64) float64 { return math.Abs(x[0]+x[1]-x[2]-0.3) - 0.5*math.Abs(x[1]-0.6) }},
-	{Name: "ridge4d", Class: "smooth", Description: "cos(π(x₁ + x₂ + x₃ + x₄)/2) on [0,1]⁴",
-		Box: UnitBox(4), F: func(x []float64) float64 { return math.Cos(math.Pi * (x[0] + x[1] + x[2] + x[3]) / 2) }},
+	named("sin10", "smooth", "sin(10*x) + 0.3*x", "[0,1] (the reference case of docs/CONSTRUCTIVE.md)", UnitBox(1)),
+	named("runge", "smooth", "1/(1 + 25*x^2)", "[-1,1] (a box other than the unit cube)", Box{Lo: []float64{-1}, Hi: []float64{1}}),
+	named("chirp", "oscillatory", "sin(20*pi*x*x)", "[0,1]: the frequency grows from 0 to 20 periods per unit", UnitBox(1)),
+	named("sin50", "oscillatory", "sin(50*x)", "[0,1]", UnitBox(1)),
+	named("kinks", "kink", "abs(x - 0.3) - 2*abs(x - 0.62) + x", "[0,1]: two kinks off the dyadic grid", UnitBox(1)),
+	named("sqrt-cusp", "cusp", "sqrt(abs(x - 1/3))", "[0,1]: Hölder-½, infinite slope at 1/3", UnitBox(1)),
+	named("step", "discontinuous", "x >= 1/pi ? 1 : 0", "[0,1]: not continuous, so uniform convergence is not promised", UnitBox(1)),
+	named("sin2d", "smooth", "sin(2*pi*x)*cos(2*pi*y) + 0.5*(x - y)", "[0,1]² (the 2-D reference case)", UnitBox(2)),
+	named("cone2d", "cusp", "sqrt(hypot(x - 0.4, y - 0.55))", "[0,1]²", UnitBox(2)),
+	named("wave2d", "oscillatory", "sin(6*pi*(x + y*y))", "[-1,1]×[0,1]", Box{Lo: []float64{-1, 0}, Hi: []float64{1, 1}}),
+	named("disk2d", "discontinuous", "hypot(x - 0.5, y - 0.5) < 0.3 ? 1 : 0", "[0,1]²: the indicator of a disk", UnitBox(2)),
+	named("gauss3d", "smooth", "exp(-4*((x - 0.3)^2 + (y - 0.5)^2 + (z - 0.7)^2)) - 0.5", "[0,1]³", UnitBox(3)),
+	named("kink3d", "kink", "abs(x + y - z - 0.3) - 0.5*abs(y - 0.6)", "[0,1]³", UnitBox(3)),
+	named("ridge4d", "smooth", "cos(pi*(x + y + z + w)/2)", "[0,1]⁴", UnitBox(4)),
 }
 
 // Targets returns the library of targets, in a fixed order.
@@ -93,6 +76,56 @@ func LookupTarget(name string) (Target, error) {
 		names[i] = t.Name
 	}
 	return Target{}, fmt.Errorf("unknown target %q (known: %s)", name, strings.Join(names, ", "))
+}
+
+// ParseTarget returns the library target called s, or else the formula s
+// (package formula) on box; a nil box means the unit cube of the formula's
+// dimension. A formula's dimension must match the box's.
+func ParseTarget(s string, box *Box) (Target, error) {
+	if t, err := LookupTarget(s); err == nil {
+		if box != nil {
+			return Target{}, fmt.Errorf("target %q is a library target with its own box; --box applies to a formula", s)
+		}
+		return t, nil
+	}
+	if isName(s) {
+		if _, err := formula.Parse(s); err != nil {
+			_, lerr := LookupTarget(s)
+			return Target{}, lerr
+		}
+	}
+	f, err := formula.Parse(s)
+	if err != nil {
+		return Target{}, err
+	}
+	b := UnitBox(f.Dim())
+	if box != nil {
+		b = *box
+		if err := b.Validate(); err != nil {
+			return Target{}, err
+		}
+		if b.Dim() < f.Dim() {
+			return Target{}, fmt.Errorf("formula %q uses %d variables but the box has %d sides", s, f.Dim(), b.Dim())
+		}
+	}
+	if b.Dim() > MaxDim {
+		return Target{}, fmt.Errorf("formula %q: the box has %d sides; at most %d", s, b.Dim(), MaxDim)
+	}
+	return Target{Description: s + " on " + b.String(), Box: b, F: f.Eval, Formula: f}, nil
+}
+
+// isName reports whether s looks like a library target's name rather than a
+// formula (letters, digits and '-' only, with a letter first).
+func isName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && (r >= '0' && r <= '9' || r == '-')) {
+			return false
+		}
+	}
+	return true
 }
 
 // Grid returns the m^d points of the uniform grid of box with m points per

@@ -30,6 +30,7 @@ import (
 // fresh random points, or a samples file.
 type pointsOpts struct {
 	target, samples string
+	box             string
 	inputs, targets string
 	points, fresh   int
 	holdout         float64
@@ -37,7 +38,8 @@ type pointsOpts struct {
 }
 
 func (o *pointsOpts) addFlags(f *pflag.FlagSet) {
-	f.StringVar(&o.target, "target", "", "library target by name (see --list-targets)")
+	f.StringVar(&o.target, "target", "", "library target by name (see --list-targets), or a formula such as 'sin(10*x) + 0.3*x' in x, y, z, w (docs/CONSTRUCTIVE.md)")
+	f.StringVar(&o.box, "box", "", "formula targets: the box as lo:hi,lo:hi,... (default the unit cube of the formula's variables)")
 	f.StringVar(&o.samples, "samples", "", "samples file instead of --target: CSV/TSV with a header (last column the target), .npz (arrays x and y) or .npy")
 	f.StringVar(&o.inputs, "inputs", "", "samples: input columns or array (default every non-target column, or x)")
 	f.StringVar(&o.targets, "targets", "", "samples: target column or array (default the last column, or y)")
@@ -95,9 +97,9 @@ func (o *pointsOpts) load() (pointSet, *pointSet, construct.Target, error) {
 		fresh := take(perm[:k], "held-out samples")
 		return take(perm[k:], "sample points"), &fresh, construct.Target{}, nil
 	}
-	tg, err := construct.LookupTarget(o.target)
+	tg, err := o.parseTarget()
 	if err != nil {
-		return pointSet{}, nil, construct.Target{}, usageError{err}
+		return pointSet{}, nil, construct.Target{}, err
 	}
 	m := o.points
 	if m == 0 {
@@ -126,18 +128,39 @@ func (o *pointsOpts) load() (pointSet, *pointSet, construct.Target, error) {
 	return pts, &pointSet{name: "fresh points", x: xf, y: construct.Eval(tg.F, xf)}, tg, nil
 }
 
+// parseTarget resolves --target (a library name or a formula) and --box.
+func (o *pointsOpts) parseTarget() (construct.Target, error) {
+	var box *construct.Box
+	if o.box != "" {
+		b, err := construct.ParseBox(o.box)
+		if err != nil {
+			return construct.Target{}, usagef("--box: %v", err)
+		}
+		box = &b
+	}
+	tg, err := construct.ParseTarget(o.target, box)
+	if err != nil {
+		return construct.Target{}, usagef("--target: %v", err)
+	}
+	return tg, nil
+}
+
 // constructConfig is what a constructed model file records in Meta.Config.
 type constructConfig struct {
-	Target    string            `json:"target,omitempty"`
-	Samples   string            `json:"samples,omitempty"`
-	Points    int               `json:"points"`
-	Options   construct.Options `json:"options"`
-	LevelEnds []int             `json:"level_ends"`
+	Target    string                 `json:"target,omitempty"`
+	Box       *construct.Box         `json:"box,omitempty"`
+	Certified bool                   `json:"certified,omitempty"`
+	Cert      *construct.CertOptions `json:"cert_options,omitempty"`
+	Samples   string                 `json:"samples,omitempty"`
+	Points    int                    `json:"points"`
+	Options   construct.Options      `json:"options"`
+	LevelEnds []int                  `json:"level_ends"`
 }
 
 // constructReport is report.json.
 type constructReport struct {
 	Target      string            `json:"target,omitempty"`
+	Certified   bool              `json:"certified,omitempty"`
 	Description string            `json:"description,omitempty"`
 	Samples     string            `json:"samples,omitempty"`
 	Options     construct.Options `json:"options"`
@@ -166,6 +189,8 @@ func newConstructCmd() *cobra.Command {
 		maxRefine                   int
 		tol, minCoef                float64
 		list, asJSON, replace       bool
+		certify                     bool
+		cert                        construct.CertOptions
 	)
 	cmd := &cobra.Command{
 		Use:   "construct",
@@ -178,6 +203,7 @@ computed on (where the guarantees are exact) and on fresh points between them.`,
 		Example: `  mgdl construct --target sin10 --schedule dyadic --levels 6
   mgdl construct --target sin2d --levels 4 --variant B --out runs/sin2d
   mgdl construct --samples data.csv --tol 1e-3 --out runs/samples --json
+  mgdl construct --target 'sin(2*pi*x)*cos(2*pi*y) + 0.5*(x-y)' --certify --levels 3
   mgdl construct --list-targets`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -205,6 +231,12 @@ computed on (where the guarantees are exact) and on fresh points between them.`,
 			if err := refuseOverwrite("--report", rep, po.samples, po.targets); err != nil {
 				return err
 			}
+			if certify && po.target == "" {
+				return usagef("--certify needs --target (a formula or a library target): samples have no values between the points to bound")
+			}
+			if !certify && (cert.Rho != 0 || cert.Margin != 0) {
+				return usagef("--rho and --margin apply to --certify")
+			}
 			pts, fresh, tg, err := po.load()
 			if err != nil {
 				return err
@@ -219,12 +251,21 @@ computed on (where the guarantees are exact) and on fresh points between them.`,
 				opt.Box = construct.BoundingBox(all)
 			}
 			t0 := time.Now()
-			res, err := construct.Build(cmd.Context(), pts.x, pts.y, opt)
+			var res *construct.Result
+			if certify {
+				res, err = construct.BuildCertified(cmd.Context(), tg, opt, cert)
+			} else {
+				res, err = construct.Build(cmd.Context(), pts.x, pts.y, opt)
+			}
 			if err != nil {
 				return err
 			}
+			name := tg.Name
+			if name == "" {
+				name = po.target
+			}
 			r := constructReport{
-				Target: tg.Name, Description: tg.Description, Samples: po.samples, Options: res.Options,
+				Target: name, Description: tg.Description, Certified: certify, Samples: po.samples, Options: res.Options,
 				Stopped: res.Stopped, LimitNote: res.LimitNote, Sup0: res.Sup0, RMS0: res.RMS0, Levels: res.Levels,
 				NumGrades: len(res.Model.Grades), Params: res.Model.NumParams(), BuildSec: time.Since(t0).Seconds(),
 			}
@@ -238,7 +279,7 @@ computed on (where the guarantees are exact) and on fresh points between them.`,
 				if err != nil {
 					return err
 				}
-				sets = append(sets, namedReport{Points: s.name, Exact: i == 0, Report: vr})
+				sets = append(sets, namedReport{Points: s.name, Exact: i == 0 || certify, Report: vr})
 			}
 			r.Checks = sets
 			if out != "" {
@@ -247,7 +288,14 @@ computed on (where the guarantees are exact) and on fresh points between them.`,
 					return outError(err, false)
 				}
 				defer dir.Close()
-				cfg, err := json.Marshal(constructConfig{Target: tg.Name, Samples: po.samples, Points: pts.x.Rows, Options: res.Options, LevelEnds: res.LevelEnds()})
+				cc := constructConfig{Target: name, Samples: po.samples, Points: pts.x.Rows, Options: res.Options, LevelEnds: res.LevelEnds(), Certified: certify}
+				if tg.Name == "" && tg.Formula != nil {
+					cc.Box = &tg.Box
+				}
+				if certify {
+					cc.Cert = &cert
+				}
+				cfg, err := json.Marshal(cc)
 				if err != nil {
 					return err
 				}
@@ -299,6 +347,9 @@ computed on (where the guarantees are exact) and on fresh points between them.`,
 	f.BoolVar(&asJSON, "json", false, "print the JSON report instead of the table")
 	f.IntVar(&rows, "rows", 24, "grades listed per table (0: all)")
 	f.BoolVar(&list, "list-targets", false, "list the library targets and exit")
+	f.BoolVar(&certify, "certify", false, "certified coefficients: bound the target over each hat's whole support with interval arithmetic, so the guarantees hold at every point of the box, not only at the grid points")
+	f.Float64Var(&cert.Rho, "rho", 0, "--certify: refine each bound until it is within this fraction of the sampled extreme (0: 1/16)")
+	f.Float64Var(&cert.Margin, "margin", 0, "--certify: coefficients are (1 - margin) times their certified bound (0: 1/8; below 1/2)")
 	return cmd
 }
 
@@ -311,16 +362,29 @@ func writeConstructTable(w io.Writer, r *constructReport, rows int) error {
 	if r.LimitNote != "" {
 		stopped += " (" + r.LimitNote + ")"
 	}
-	fmt.Fprintf(w, "constructed %s: variant %v, %v schedule, %d grades, %d parameters, stopped by %s, %.2fs\n",
-		name, r.Options.Variant, r.Options.Schedule, r.NumGrades, r.Params, stopped, r.BuildSec)
-	fmt.Fprintf(w, "\n  %5s %10s %6s %8s %12s %12s\n", "level", "h", "hats", "grades", "sup", "RMS")
+	kind := "constructed"
+	if r.Certified {
+		kind = "certified construction of"
+	}
+	fmt.Fprintf(w, "%s %s: variant %v, %v schedule, %d grades, %d parameters, stopped by %s, %.2fs\n",
+		kind, name, r.Options.Variant, r.Options.Schedule, r.NumGrades, r.Params, stopped, r.BuildSec)
+	supName := "sup"
+	if r.Certified {
+		supName = "sup bound"
+	}
+	fmt.Fprintf(w, "\n  %5s %10s %6s %8s %12s %12s\n", "level", "h", "hats", "grades", supName, "RMS")
 	fmt.Fprintf(w, "  %5d %10s %6s %8d %12.4e %12.4e\n", 0, "", "", 0, r.Sup0, r.RMS0)
 	for k, l := range r.Levels {
 		fmt.Fprintf(w, "  %5d %10s %6d %8d %12.4e %12.4e\n", k+1, fmt.Sprintf("1/%g", 1/l.H), l.Hats, l.GradeEnd, l.Sup, l.RMS)
 	}
+	if r.Certified {
+		fmt.Fprintf(w, "  (sup bound: certified upper bound of max|e| over the whole box; RMS over the grid nodes)\n")
+	}
 	for _, c := range r.Checks {
 		title := c.Points
-		if c.Exact {
+		if r.Certified {
+			title += " (certified construction: the guarantees hold at every point)"
+		} else if c.Exact {
 			title += " (coefficients computed here: the guarantees are exact)"
 		} else {
 			title += " (between the coefficient points: no pointwise guarantee)"

@@ -16,6 +16,7 @@ import (
 	"github.com/mgdl/mgdl/modelfile"
 	"github.com/mgdl/mgdl/rundir"
 	"github.com/mgdl/mgdl/tensor"
+	"github.com/mgdl/mgdl/verify"
 )
 
 func TestConstructCLI(t *testing.T) {
@@ -155,5 +156,64 @@ func TestConstructUsageErrors(t *testing.T) {
 	}
 	if _, err := runCLI(t, "construct", "--samples", filepath.Join(t.TempDir(), "missing.csv"), "--levels", "2"); err == nil {
 		t.Error("missing samples file accepted")
+	}
+}
+
+// TestCertifyCLI: a certified construction of a formula target, proved by
+// verify --certify; the sample-mode model of the same formula refuted with
+// a counterexample.
+func TestCertifyCLI(t *testing.T) {
+	dir := t.TempDir()
+	cdir, sdir := filepath.Join(dir, "c"), filepath.Join(dir, "s")
+	const target = "sin(10*x) + 0.3*x"
+	out, err := runCLI(t, "construct", "--target", target, "--certify", "--levels", "3", "--fresh", "5000", "--out", cdir, "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r constructReport
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%v in %s", err, out)
+	}
+	if !r.Certified || len(r.Levels) != 3 || !r.Levels[0].Certified || r.Checks[1].Report.Violations != 0 || r.Checks[1].Report.SignFlips != 0 {
+		t.Errorf("certified construction: %+v", r)
+	}
+	vout, err := runCLI(t, "verify", "--model", cdir, "--target", target, "--certify", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct {
+		Certify verify.CertReport `json:"certify"`
+	}
+	if err := json.Unmarshal([]byte(vout), &v); err != nil {
+		t.Fatal(err)
+	}
+	if !v.Certify.ProvedAll() || v.Certify.MaxRatioUpper > 0.5 || len(v.Certify.Levels) != 3 {
+		t.Errorf("verify --certify of the certified model: %d of %d proved, max ratio %v", v.Certify.Proved, len(v.Certify.Grades), v.Certify.MaxRatioUpper)
+	}
+	if _, err := runCLI(t, "construct", "--target", target, "--schedule", "dyadic", "--levels", "4", "--points", "101", "--fresh", "0", "--out", sdir); err != nil {
+		t.Fatal(err)
+	}
+	table, err := runCLI(t, "verify", "--model", sdir, "--target", target, "--certify")
+	if err != nil || !strings.Contains(table, "refuted") {
+		t.Errorf("verify --certify of the sample-mode model: %v\n%s", err, table)
+	}
+	for _, args := range [][]string{
+		{"construct", "--target", "sin(10*x", "--levels", "2"},
+		{"construct", "--target", "foo(x)", "--levels", "2"},
+		{"construct", "--target", "x*y", "--box", "0:1", "--levels", "2"},
+		{"construct", "--target", "x", "--box", "1:0", "--levels", "2"},
+		{"construct", "--samples", "x.csv", "--certify", "--levels", "2"},
+		{"construct", "--target", "x", "--rho", "0.1", "--levels", "2"},
+		{"verify", "--model", cdir, "--samples", "x.csv", "--certify"},
+		{"verify", "--model", cdir, "--target", "x", "--certify", "--max-boxes", "-1"},
+	} {
+		_, err := runCLI(t, args...)
+		var ue usageError
+		if !errors.As(err, &ue) {
+			t.Errorf("%v: error %v, want a usage error", args, err)
+		}
+	}
+	if _, err := runCLI(t, "verify", "--model", cdir, "--target", "x*y", "--certify"); err == nil || !strings.Contains(err.Error(), "variables") {
+		t.Errorf("a 2-D target for a 1-D model: %v", err)
 	}
 }

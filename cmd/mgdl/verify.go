@@ -4,10 +4,13 @@ package main
 // trained) grade by grade with package verify.
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
+	"github.com/mgdl/mgdl/construct"
 	"github.com/mgdl/mgdl/data"
 	"github.com/mgdl/mgdl/internal/atomicfile"
 	"github.com/mgdl/mgdl/model"
@@ -26,6 +29,9 @@ func newVerifyCmd() *cobra.Command {
 		rows                int
 		tol                 float64
 		asJSON              bool
+		certify             bool
+		maxBoxes            int
+		certTime            time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "verify",
@@ -43,7 +49,8 @@ test set). A model saved with standardisation is checked in its own
 (standardised) units.`,
 		Example: `  mgdl construct --target sin10 --levels 6 --out runs/c && mgdl verify --model runs/c --target sin10
   mgdl train --example spectral2 --epochs 300 --out runs/t && mgdl verify --model runs/t --example spectral2
-  mgdl verify --model runs/t/model.safetensors --samples points.csv --json`,
+  mgdl verify --model runs/t/model.safetensors --samples points.csv --json
+  mgdl verify --model runs/c --target sin10 --certify`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if model == "" {
@@ -64,11 +71,20 @@ test set). A model saved with standardisation is checked in its own
 			if err := refuseOverwrite("--report", rep, model, po.samples, po.targets); err != nil {
 				return err
 			}
+			if certify && po.target == "" {
+				return usagef("--certify needs --target (a formula or a library target): it bounds the target over boxes")
+			}
+			if maxBoxes < 0 || certTime < 0 {
+				return usagef("--max-boxes and --time must not be negative")
+			}
 			f, err := rundir.OpenModel(model)
 			if err != nil {
 				return err
 			}
 			m := modelfile.Model[float64](f)
+			if certify {
+				return runCertify(cmd, model, f.Meta, m, &po, certOpts{tol: tol, maxBoxes: maxBoxes, time: certTime, report: rep, json: asJSON, rows: rows})
+			}
 			var sets []pointSet
 			if example != "" {
 				ex, err := data.Lookup(example)
@@ -151,7 +167,84 @@ test set). A model saved with standardisation is checked in its own
 	f.StringVar(&rep, "report", "", "also write the JSON report to this file")
 	f.BoolVar(&asJSON, "json", false, "print the JSON report instead of the table")
 	f.IntVar(&rows, "rows", 24, "grades listed per table (0: all)")
+	f.BoolVar(&certify, "certify", false, "prove or refute the properties at every point of the target's box (branch and bound with interval arithmetic) instead of checking points")
+	f.IntVar(&maxBoxes, "max-boxes", 0, "--certify: budget of boxes for the pointwise proof (0: 4000000)")
+	f.DurationVar(&certTime, "time", 10*time.Minute, "--certify: time limit; grades still open then are undecided (0: none)")
 	return cmd
+}
+
+type certOpts struct {
+	tol      float64
+	maxBoxes int
+	time     time.Duration
+	report   string
+	json     bool
+	rows     int
+}
+
+// runCertify is verify --certify.
+func runCertify(cmd *cobra.Command, path string, meta modelfile.Meta, m *model.Model[float64], po *pointsOpts, o certOpts) error {
+	tg, err := po.parseTarget()
+	if err != nil {
+		return err
+	}
+	if meta.Normalization != nil && (meta.Normalization.Inputs != nil || meta.Normalization.Targets != nil) {
+		return fmt.Errorf("%s: the model was trained on standardised data; --certify needs a model that reads and predicts the target's own units", path)
+	}
+	if m.InDim() != tg.Dim() {
+		return fmt.Errorf("%s reads %d inputs but the target has %d variables", path, m.InDim(), tg.Dim())
+	}
+	if m.OutDim() != 1 {
+		return fmt.Errorf("%s has %d outputs; --certify needs one", path, m.OutDim())
+	}
+	opt := verify.CertifyOptions{Lo: tg.Box.Lo, Hi: tg.Box.Hi, Tol: o.tol, MaxBoxes: o.maxBoxes}
+	if meta.Method == "constructed" {
+		var cc constructConfig
+		if json.Unmarshal(meta.Config, &cc) == nil && len(cc.LevelEnds) > 0 && cc.LevelEnds[len(cc.LevelEnds)-1] <= len(m.Grades) {
+			opt.LevelEnds = cc.LevelEnds
+		}
+	}
+	ctx := cmd.Context()
+	if o.time > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.time)
+		defer cancel()
+	}
+	r, err := verify.Certify(ctx, m, tg.Formula, opt)
+	if err != nil {
+		return err
+	}
+	name := tg.Name
+	if name == "" {
+		name = po.target
+	}
+	out := struct {
+		Model   string             `json:"model"`
+		Method  string             `json:"method,omitempty"`
+		Target  string             `json:"target"`
+		Box     construct.Box      `json:"box"`
+		Certify *verify.CertReport `json:"certify"`
+	}{path, meta.Method, name, tg.Box, r}
+	if o.report != "" {
+		b, err := jsonText(out)
+		if err != nil {
+			return err
+		}
+		if err := atomicfile.Write(o.report, b); err != nil {
+			return err
+		}
+	}
+	w := cmd.OutOrStdout()
+	if o.json {
+		b, err := jsonText(out)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(b)
+		return err
+	}
+	fmt.Fprintf(w, "model %s: %d grades, certified against %s on %v\n\n", path, len(m.Grades), name, tg.Box)
+	return r.WriteTable(w, o.rows)
 }
 
 // checkSet runs verify.Check on one point set, in the model's units.
