@@ -7,6 +7,7 @@ import (
 	"math"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mgdl/mgdl/interval"
@@ -97,17 +98,8 @@ func BuildCertified(ctx context.Context, tg Target, opt Options, co CertOptions)
 	if tg.Formula.Dim() > d {
 		return nil, fmt.Errorf("construct: the formula uses %d variables but the box has %d sides", tg.Formula.Dim(), d)
 	}
-	if opt.Variant < VariantA || opt.Variant > VariantC || opt.Schedule < Adaptive || opt.Schedule > Dyadic {
-		return nil, fmt.Errorf("construct: invalid variant or schedule")
-	}
-	if opt.Levels < 0 || opt.Tol < 0 || opt.MaxGrades < 0 || opt.MaxRefine < 0 || opt.MinCoef < 0 || math.IsNaN(opt.Tol) || math.IsNaN(opt.MinCoef) {
-		return nil, fmt.Errorf("construct: levels, max grades and max refine must not be negative, tol and min coef must be numbers ≥ 0")
-	}
-	if opt.Levels == 0 {
-		if opt.Tol == 0 {
-			return nil, fmt.Errorf("construct: set a number of levels or a tolerance")
-		}
-		opt.Levels = 64
+	if err := opt.normalize(); err != nil {
+		return nil, err
 	}
 	// The finest grid's nodal values are held in memory: (2^j+1)^d of them.
 	maxJ := []int{0, 22, 11, 7, 5}[d]
@@ -124,7 +116,7 @@ func BuildCertified(ctx context.Context, tg Target, opt Options, co CertOptions)
 	b := &builder{d: d, box: opt.Box, variant: opt.Variant}
 
 	// The sup of f itself: certified bound and sampled value.
-	u0, m0, ok := c.supCurrent()
+	u0, m0, ok := c.supGrid(gridOf(d, c.j), c.sv, c.sErr, 0, false)
 	if !ok {
 		return nil, fmt.Errorf("construct: the target could not be bounded on the box (is it defined and finite everywhere on %v?)", tg.Box)
 	}
@@ -151,7 +143,7 @@ func BuildCertified(ctx context.Context, tg Target, opt Options, co CertOptions)
 		if opt.Schedule == Dyadic {
 			lv = c.level(k+1, opt.MinCoef, 0)
 			tried = append(tried, k+1)
-			lv.sup, lv.seen, _ = c.supPassOn(lv, 0, true)
+			lv.sup, lv.seen, _ = c.supGrid(gridOf(d, lv.j), lv.sv, lv.sErr, 0, false)
 		} else {
 			for j := c.j; j <= opt.MaxRefine; j++ {
 				tried = append(tried, j)
@@ -160,7 +152,7 @@ func BuildCertified(ctx context.Context, tg Target, opt Options, co CertOptions)
 				// the true sup norm.
 				half := seen * (1 - 1e-12) / 2
 				cand := c.level(j, opt.MinCoef, half)
-				u, m, ok := c.supPassOn(cand, half, false)
+				u, m, ok := c.supGrid(gridOf(d, cand.j), cand.sv, cand.sErr, half, true)
 				if ok {
 					cand.sup, cand.seen = u, m
 					lv = cand
@@ -173,16 +165,7 @@ func BuildCertified(ctx context.Context, tg Target, opt Options, co CertOptions)
 			}
 		}
 		plan := &levelPlan{j: lv.j, h: math.Ldexp(1, -lv.j), node: lv.node, coef: lv.coef}
-		if opt.MaxGrades > 0 && len(b.grades)+b.gradesFor(len(plan.coef)) > opt.MaxGrades {
-			res.Stopped = "max-grades"
-			break
-		}
-		before := len(b.grades)
-		b.addLevel(plan)
-		if reason := b.overLimits(before); reason != "" {
-			b.grades = b.grades[:before]
-			res.Stopped = "limits"
-			res.LimitNote = fmt.Sprintf("level %d not added: %s", len(res.Levels)+1, reason)
+		if !b.tryLevel(plan, opt.MaxGrades, res) {
 			break
 		}
 		c.accept(lv)
@@ -206,28 +189,11 @@ type certifier struct {
 	co    CertOptions
 	d     int
 	j     int
-	sv    []float64 // s at the nodes of grid j, lexicographic
-	sErr  float64   // bound on |sv - exact s| at the nodes (rounding)
-	boxes counter
+	sv    []float64    // s at the nodes of grid j, lexicographic
+	sErr  float64      // bound on |sv - exact s| at the nodes (rounding)
+	boxes atomic.Int64 // boxes whose enclosure was computed
 	lo    []interval.I // box lower corner, per side
 	width []interval.I // box side lengths
-}
-
-type counter struct {
-	mu sync.Mutex
-	n  int64
-}
-
-func (c *counter) Add(v int64) {
-	c.mu.Lock()
-	c.n += v
-	c.mu.Unlock()
-}
-
-func (c *counter) Load() int64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.n
 }
 
 func newCertifier(tg Target, co CertOptions) *certifier {
@@ -245,13 +211,12 @@ const unitRoundoff = 0x1p-53
 // certLevel is a candidate level on grid j: its coefficients and the sum
 // after it.
 type certLevel struct {
-	j          int
-	sv         []float64
-	sErr       float64
-	node       [][]int
-	coef       []float64
-	sup, seen  float64
-	cellSigned []float64 // per cell: signed certified bound of r (0: none)
+	j         int
+	sv        []float64
+	sErr      float64
+	node      [][]int
+	coef      []float64
+	sup, seen float64
 }
 
 // accept makes lv's sum the current one.
@@ -265,6 +230,8 @@ type grid struct {
 	k    int // 2^j
 	n1   int // k+1
 }
+
+func gridOf(d, j int) grid { return grid{d: d, j: j, k: 1 << j, n1: 1<<j + 1} }
 
 func (g grid) nodes() int {
 	n := 1
@@ -305,8 +272,8 @@ func (c *certifier) refined(j int) ([]float64, float64) {
 	if j == c.j {
 		return append([]float64(nil), c.sv...), c.sErr
 	}
-	old := grid{d: c.d, j: c.j, k: 1 << c.j, n1: 1<<c.j + 1}
-	nw := grid{d: c.d, j: j, k: 1 << j, n1: 1<<j + 1}
+	old := gridOf(c.d, c.j)
+	nw := gridOf(c.d, j)
 	out := make([]float64, nw.nodes())
 	node := make([]int, c.d)
 	cell := make([]int, c.d)
@@ -336,24 +303,37 @@ func (c *certifier) refined(j int) ([]float64, float64) {
 // kuhn evaluates the Kuhn interpolant of the nodal values sv of grid g in
 // the cell with lower corner cell, at local coordinates t ∈ [0,1]^d.
 func kuhn(g grid, sv []float64, cell []int, t []float64) float64 {
-	var ord [MaxDim]int
+	var v [MaxDim]int
+	return kuhnAt(t, func(bits int) float64 {
+		for i := range g.d {
+			v[i] = cell[i] + (bits>>(g.d-1-i))&1
+		}
+		return sv[g.index(v[:g.d])]
+	})
+}
+
+// kuhnAt evaluates at local coordinates t ∈ [0,1]^d the Kuhn interpolant
+// of a cell's corner values: corner(bits) is the value at the corner whose
+// coordinate i is bit d-1-i of bits. On the simplex where t is sorted
+// decreasingly, t_π1 ≥ ... ≥ t_πd, the interpolant is
+// s(v_0) + Σ_k t_πk·(s(v_k) - s(v_{k-1})), v_k = v_{k-1} + e_πk.
+func kuhnAt(t []float64, corner func(bits int) float64) float64 {
 	d := len(t)
+	var ord [MaxDim]int
 	for i := range d {
 		ord[i] = i
 	}
-	// Sort the coordinates in decreasing order (insertion sort, d ≤ 4).
-	for a := 1; a < d; a++ {
+	for a := 1; a < d; a++ { // insertion sort, d ≤ 4
 		for b := a; b > 0 && t[ord[b]] > t[ord[b-1]]; b-- {
 			ord[b], ord[b-1] = ord[b-1], ord[b]
 		}
 	}
-	var v [MaxDim]int
-	copy(v[:d], cell)
-	prev := sv[g.index(v[:d])]
+	bits := 0
+	prev := corner(0)
 	s := prev
 	for k := range d {
-		v[ord[k]]++
-		cur := sv[g.index(v[:d])]
+		bits |= 1 << (d - 1 - ord[k])
+		cur := corner(bits)
 		s += t[ord[k]] * (cur - prev)
 		prev = cur
 	}
@@ -440,29 +420,9 @@ func (c *certifier) resid(cg *cellGeom, b *sub, whole bool) (interval.I, float64
 	return interval.Sub(fB, sB), c.tg.F(xc[:d]) - sMid
 }
 
-// interp evaluates s at local coordinates t of the cell (Kuhn
-// interpolation from the corners).
+// interp evaluates s at local coordinates t of the cell.
 func (cg *cellGeom) interp(t []float64) float64 {
-	d := cg.g.d
-	var ord [MaxDim]int
-	for i := range d {
-		ord[i] = i
-	}
-	for a := 1; a < d; a++ {
-		for b := a; b > 0 && t[ord[b]] > t[ord[b-1]]; b-- {
-			ord[b], ord[b-1] = ord[b-1], ord[b]
-		}
-	}
-	bits := 0
-	prev := cg.corners[0]
-	s := prev
-	for k := range d {
-		bits |= 1 << (d - 1 - ord[k])
-		cur := cg.corners[bits]
-		s += t[ord[k]] * (cur - prev)
-		prev = cur
-	}
-	return s
+	return kuhnAt(t, func(bits int) float64 { return cg.corners[bits] })
 }
 
 // split halves b along its longest side.
@@ -649,16 +609,19 @@ func parallel(n int, f func(i int), stop func() bool) {
 // the residual is already small.
 func (c *certifier) level(j int, minCoef, keepAbove float64) *certLevel {
 	d := c.d
-	g := grid{d: d, j: j, k: 1 << j, n1: 1<<j + 1}
+	g := gridOf(d, j)
 	sv, sErr := c.refined(j)
-	lv := &certLevel{j: j, cellSigned: make([]float64, g.cells())}
+	lv := &certLevel{j: j}
+	// Per cell: the signed certified bound of r (0: none) and a certified
+	// upper bound of |r|.
+	cellSigned := make([]float64, g.cells())
 	cellUpper := make([]float64, g.cells())
 	var boxes int64
 	var mu sync.Mutex
 	parallel(g.cells(), func(cell int) {
 		cg := c.cellGeom(g, sv, sErr, cell)
 		s, _, u, n := c.cellSign(cg)
-		lv.cellSigned[cell] = s
+		cellSigned[cell] = s
 		cellUpper[cell] = u
 		mu.Lock()
 		boxes += int64(n)
@@ -692,7 +655,7 @@ func (c *certifier) level(j int, minCoef, keepAbove float64) *certLevel {
 			for i := range d {
 				ci = ci*g.k + cell[i]
 			}
-			s := lv.cellSigned[ci]
+			s := cellSigned[ci]
 			switch {
 			case s == 0:
 				ok = false
@@ -721,21 +684,10 @@ func (c *certifier) level(j int, minCoef, keepAbove float64) *certLevel {
 	return lv
 }
 
-// supPassOn bounds max|f - s| on the whole box for the sum of candidate
-// level lv (see cellSup); ok is false when fixed and the bound thresh is
-// not certified.
-func (c *certifier) supPassOn(lv *certLevel, thresh float64, relative bool) (upper, seen float64, ok bool) {
-	g := grid{d: c.d, j: lv.j, k: 1 << lv.j, n1: 1<<lv.j + 1}
-	return c.supGrid(g, lv.sv, lv.sErr, thresh, !relative)
-}
-
-// supCurrent bounds max|f - s| for the current sum, to within Rho of the
+// supGrid bounds max|f - s| over the box for the sum s given by its values
+// sv on grid g (see cellSup): with fixed, ok says whether max|f - s| ≤
+// thresh was certified; without, the bound is refined to within Rho of the
 // largest value seen.
-func (c *certifier) supCurrent() (upper, seen float64, ok bool) {
-	g := grid{d: c.d, j: c.j, k: 1 << c.j, n1: 1<<c.j + 1}
-	return c.supGrid(g, c.sv, c.sErr, 0, false)
-}
-
 func (c *certifier) supGrid(g grid, sv []float64, sErr, thresh float64, fixed bool) (upper, seen float64, ok bool) {
 	var mu sync.Mutex
 	ok = true
@@ -773,7 +725,7 @@ func (c *certifier) nodeRMS() float64 {
 
 // residualAtNodes returns f - s at the nodes of the current grid.
 func (c *certifier) residualAtNodes() []float64 {
-	g := grid{d: c.d, j: c.j, k: 1 << c.j, n1: 1<<c.j + 1}
+	g := gridOf(c.d, c.j)
 	out := make([]float64, g.nodes())
 	x := make([]float64, c.d)
 	for p := range out {

@@ -291,20 +291,8 @@ func Build(ctx context.Context, x *tensor.Dense[float64], y []float64, opt Optio
 			return nil, fmt.Errorf("construct: value %d is %v", i+1, v)
 		}
 	}
-	if opt.Variant < VariantA || opt.Variant > VariantC {
-		return nil, fmt.Errorf("construct: invalid variant %d", int(opt.Variant))
-	}
-	if opt.Schedule < Adaptive || opt.Schedule > Dyadic {
-		return nil, fmt.Errorf("construct: invalid schedule %d", int(opt.Schedule))
-	}
-	if opt.Levels < 0 || opt.Tol < 0 || opt.MaxGrades < 0 || opt.MaxRefine < 0 || opt.MinCoef < 0 || math.IsNaN(opt.Tol) || math.IsNaN(opt.MinCoef) {
-		return nil, fmt.Errorf("construct: levels, max grades and max refine must not be negative, tol and min coef must be numbers ≥ 0")
-	}
-	if opt.Levels == 0 {
-		if opt.Tol == 0 {
-			return nil, fmt.Errorf("construct: set a number of levels or a tolerance")
-		}
-		opt.Levels = 64
+	if err := opt.normalize(); err != nil {
+		return nil, err
 	}
 	maxJ := 62/d - 1
 	if d == 1 {
@@ -378,18 +366,7 @@ func Build(ctx context.Context, x *tensor.Dense[float64], y []float64, opt Optio
 				return res, fmt.Errorf("%w at level %d: tried h down to 2^-%d (points closer than that with different values?)", ErrNoHalving, k, opt.MaxRefine)
 			}
 		}
-		if opt.MaxGrades > 0 && len(b.grades)+b.gradesFor(len(lv.coef)) > opt.MaxGrades {
-			res.Stopped = "max-grades"
-			break
-		}
-		before := len(b.grades)
-		b.addLevel(lv)
-		if reason := b.overLimits(before); reason != "" {
-			// The level would make a model no model file holds: stop
-			// before it, with a model that can be saved.
-			b.grades = b.grades[:before]
-			res.Stopped = "limits"
-			res.LimitNote = fmt.Sprintf("level %d not added: %s", len(res.Levels)+1, reason)
+		if !b.tryLevel(lv, opt.MaxGrades, res) {
 			break
 		}
 		copy(e, lv.next)
@@ -398,6 +375,48 @@ func Build(ctx context.Context, x *tensor.Dense[float64], y []float64, opt Optio
 	}
 	res.finish(b, e)
 	return res, nil
+}
+
+// normalize checks the options Build and BuildCertified share and sets
+// Levels to 64 when only Tol is given.
+func (opt *Options) normalize() error {
+	if opt.Variant < VariantA || opt.Variant > VariantC {
+		return fmt.Errorf("construct: invalid variant %d", int(opt.Variant))
+	}
+	if opt.Schedule < Adaptive || opt.Schedule > Dyadic {
+		return fmt.Errorf("construct: invalid schedule %d", int(opt.Schedule))
+	}
+	if opt.Levels < 0 || opt.Tol < 0 || opt.MaxGrades < 0 || opt.MaxRefine < 0 || opt.MinCoef < 0 || math.IsNaN(opt.Tol) || math.IsNaN(opt.MinCoef) {
+		return fmt.Errorf("construct: levels, max grades and max refine must not be negative, tol and min coef must be numbers ≥ 0")
+	}
+	if opt.Levels == 0 {
+		if opt.Tol == 0 {
+			return fmt.Errorf("construct: set a number of levels or a tolerance")
+		}
+		opt.Levels = 64
+	}
+	return nil
+}
+
+// tryLevel adds the grades of level lv unless they would take the model
+// past maxGrades (> 0) or the table of limits; then it leaves the model as
+// it was, records why in res and returns false.
+func (b *builder) tryLevel(lv *levelPlan, maxGrades int, res *Result) bool {
+	if maxGrades > 0 && len(b.grades)+b.gradesFor(len(lv.coef)) > maxGrades {
+		res.Stopped = "max-grades"
+		return false
+	}
+	before := len(b.grades)
+	b.addLevel(lv)
+	if reason := b.overLimits(before); reason != "" {
+		// The level would make a model no model file holds: stop before
+		// it, with a model that can be saved.
+		b.grades = b.grades[:before]
+		res.Stopped = "limits"
+		res.LimitNote = fmt.Sprintf("level %d not added: %s", len(res.Levels)+1, reason)
+		return false
+	}
+	return true
 }
 
 func (r *Result) finish(b *builder, e []float64) {

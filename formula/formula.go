@@ -220,15 +220,11 @@ func (c *compiler) compile(n ast.Node) (node, error) {
 		if isComparison(n.Operator) {
 			return node{}, c.errorf(n, "a comparison (%s) is allowed only as the condition of c ? a : b", n.Operator)
 		}
-		a, err := c.compile(n.Left)
+		ab, err := c.compileAll(n.Left, n.Right)
 		if err != nil {
 			return node{}, err
 		}
-		b, err := c.compile(n.Right)
-		if err != nil {
-			return node{}, err
-		}
-		return c.binary(n, n.Operator, a, b)
+		return c.binary(n, n.Operator, ab[0], ab[1])
 	case *ast.CallNode:
 		id, ok := n.Callee.(*ast.IdentifierNode)
 		if !ok {
@@ -241,6 +237,18 @@ func (c *compiler) compile(n ast.Node) (node, error) {
 		return c.conditional(n)
 	}
 	return node{}, c.errorf(n, "this syntax is not part of a formula (numbers, variables, + - * / ^, functions and c ? a : b)")
+}
+
+// compileAll compiles the nodes in order, stopping at the first error.
+func (c *compiler) compileAll(ns ...ast.Node) ([]node, error) {
+	out := make([]node, len(ns))
+	for i, n := range ns {
+		var err error
+		if out[i], err = c.compile(n); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 func isComparison(op string) bool {
@@ -339,12 +347,9 @@ func (c *compiler) call(n ast.Node, name string, args []ast.Node) (node, error) 
 		}
 		return node{}, c.errorf(n, "%s takes %s arguments, got %d", name, want, len(args))
 	}
-	as := make([]node, len(args))
-	for i, a := range args {
-		var err error
-		if as[i], err = c.compile(a); err != nil {
-			return node{}, err
-		}
+	as, err := c.compileAll(args...)
+	if err != nil {
+		return node{}, err
 	}
 	switch name {
 	case "pow":
@@ -416,22 +421,11 @@ func (c *compiler) conditional(n *ast.ConditionalNode) (node, error) {
 	if !ok || !isComparison(cmp.Operator) {
 		return node{}, c.errorf(n, "the condition of c ? a : b must be one comparison (<, <=, > or >=)")
 	}
-	l, err := c.compile(cmp.Left)
+	ns, err := c.compileAll(cmp.Left, cmp.Right, n.Exp1, n.Exp2)
 	if err != nil {
 		return node{}, err
 	}
-	r, err := c.compile(cmp.Right)
-	if err != nil {
-		return node{}, err
-	}
-	a, err := c.compile(n.Exp1)
-	if err != nil {
-		return node{}, err
-	}
-	b, err := c.compile(n.Exp2)
-	if err != nil {
-		return node{}, err
-	}
+	l, r, a, b := ns[0], ns[1], ns[2], ns[3]
 	op := cmp.Operator
 	test := func(u, v float64) bool {
 		switch op {

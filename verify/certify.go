@@ -147,12 +147,8 @@ func Certify(ctx context.Context, m *model.Model[float64], f Function, opt Certi
 		}
 	}
 	L := len(m.Grades)
-	prev := 0
-	for i, e := range opt.LevelEnds {
-		if e < prev || e > L {
-			return nil, fmt.Errorf("verify: level end %d (%d) is out of order or past the %d grades", i+1, e, L)
-		}
-		prev = e
+	if err := checkLevelEnds(opt.LevelEnds, L); err != nil {
+		return nil, err
 	}
 	if opt.MaxBoxes == 0 {
 		opt.MaxBoxes = 4_000_000
@@ -196,13 +192,7 @@ func Certify(ctx context.Context, m *model.Model[float64], f Function, opt Certi
 	c.rep = rep
 	c.pointwise(root)
 
-	ends := opt.LevelEnds
-	if ends == nil {
-		ends = make([]int, L)
-		for l := range ends {
-			ends[l] = l + 1
-		}
-	}
+	ends := levelEnds(opt.LevelEnds, L)
 	rep.Sup0Upper, rep.Sup0Lower, _ = c.sup(root, 0)
 	prevLower := rep.Sup0Lower
 	for i, end := range ends {
@@ -239,7 +229,7 @@ func Certify(ctx context.Context, m *model.Model[float64], f Function, opt Certi
 	return rep, nil
 }
 
-// Proved reports whether every grade was certified.
+// ProvedAll reports whether every grade was certified.
 func (r *CertReport) ProvedAll() bool { return r.Proved == len(r.Grades) }
 
 // ---- the network in a form for interval and point evaluation ----
@@ -346,7 +336,6 @@ func compileNet(m *model.Model[float64]) *cnet {
 			}
 		}
 		// The first layer's inputs.
-		first := &cg.layers[0]
 		width := 0
 		if gi == 0 {
 			width = m.InDim()
@@ -357,7 +346,6 @@ func compileNet(m *model.Model[float64]) *cnet {
 		for j := range width {
 			cg.in[j] = resolve(source(gi, 0, j))
 		}
-		_ = first
 	}
 	return n
 }
@@ -515,6 +503,10 @@ type certRun struct {
 	vol  float64
 	l1   []float64
 	seen []bool // grades with a counterexample
+	// openAt[l] == stamp marks the grades open on the box pointCheck is
+	// looking at.
+	openAt []int
+	stamp  int
 }
 
 type gEnc struct {
@@ -532,6 +524,7 @@ func (c *certRun) pointwise(root []interval.I) {
 	L := len(c.net.grades)
 	c.l1 = make([]float64, L)
 	c.seen = make([]bool, L)
+	c.openAt = make([]int, L)
 	all := make([]int32, L)
 	for l := range all {
 		all[l] = int32(l)
@@ -580,7 +573,6 @@ func (c *certRun) pointwise(root []interval.I) {
 		// in grade order.
 		var closed []gEnc
 		var still []int32
-		var stillG []interval.I
 		S := interval.Point(0)
 		ci := 0
 		vol := 1.0
@@ -622,7 +614,6 @@ func (c *certRun) pointwise(root []interval.I) {
 				}
 			} else {
 				still = append(still, l)
-				stillG = append(stillG, G)
 			}
 			S = interval.Add(S, G)
 		}
@@ -668,7 +659,6 @@ func (c *certRun) pointwise(root []interval.I) {
 			}
 			queue = append(queue, cbox{x: x, open: still, contrib: closed})
 		}
-		_ = stillG
 	}
 	c.rep.Boxes = boxes
 }
@@ -692,9 +682,9 @@ func (c *certRun) pointCheck(ev *evaluator, p []float64, contrib []gEnc, open []
 	}
 	idx = append(idx, open...)
 	slices.Sort(idx)
-	isOpen := map[int32]bool{}
+	c.stamp++
 	for _, l := range open {
-		isOpen[l] = true
+		c.openAt[l] = c.stamp
 	}
 	e := fp
 	for _, l := range idx {
@@ -702,7 +692,7 @@ func (c *certRun) pointCheck(ev *evaluator, p []float64, contrib []gEnc, open []
 		gc := &c.rep.Grades[l]
 		gc.MaxAbsG = max(gc.MaxAbsG, math.Abs(g))
 		next := e - g
-		if isOpen[l] && !c.seen[l] && (math.Abs(next)-math.Abs(e) > c.tol || e*next < 0 && math.Abs(next) > c.tol) {
+		if c.openAt[l] == c.stamp && !c.seen[l] && (math.Abs(next)-math.Abs(e) > c.tol || e*next < 0 && math.Abs(next) > c.tol) {
 			c.confirm(int(l), p)
 		}
 		e = next

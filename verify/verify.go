@@ -117,12 +117,8 @@ func Check[T tensor.Float](m *model.Model[T], x, y *tensor.Dense[T], opt Options
 		return nil, fmt.Errorf("verify: no points")
 	}
 	L := len(m.Grades)
-	prev := 0
-	for i, e := range opt.LevelEnds {
-		if e < prev || e > L {
-			return nil, fmt.Errorf("verify: level end %d (%d) is out of order or past the %d grades", i+1, e, L)
-		}
-		prev = e
+	if err := checkLevelEnds(opt.LevelEnds, L); err != nil {
+		return nil, err
 	}
 	k := m.OutDim()
 	sup0 := 0.0
@@ -249,13 +245,7 @@ func Check[T tensor.Float](m *model.Model[T], x, y *tensor.Dense[T], opt Options
 	}
 	r.Final = last
 
-	ends := opt.LevelEnds
-	if ends == nil {
-		ends = make([]int, L)
-		for l := range ends {
-			ends[l] = l + 1
-		}
-	}
+	ends := levelEnds(opt.LevelEnds, L)
 	prevSup := r.Initial.Linf
 	for i, end := range ends {
 		nm := r.Initial
@@ -271,6 +261,31 @@ func Check[T tensor.Float](m *model.Model[T], x, y *tensor.Dense[T], opt Options
 		prevSup = nm.Linf
 	}
 	return r, nil
+}
+
+// checkLevelEnds returns an error unless ends is nondecreasing and within
+// the model's grades.
+func checkLevelEnds(ends []int, grades int) error {
+	prev := 0
+	for i, e := range ends {
+		if e < prev || e > grades {
+			return fmt.Errorf("verify: level end %d (%d) is out of order or past the %d grades", i+1, e, grades)
+		}
+		prev = e
+	}
+	return nil
+}
+
+// levelEnds returns ends, or every grade as a level when ends is nil.
+func levelEnds(ends []int, grades int) []int {
+	if ends != nil {
+		return ends
+	}
+	ends = make([]int, grades)
+	for l := range ends {
+		ends[l] = l + 1
+	}
+	return ends
 }
 
 // spatialOrder returns copies of x and y with the rows sorted along a

@@ -16,7 +16,6 @@ import (
 
 	"github.com/mgdl/mgdl/construct"
 	"github.com/mgdl/mgdl/data"
-	"github.com/mgdl/mgdl/internal/atomicfile"
 	"github.com/mgdl/mgdl/limits"
 	"github.com/mgdl/mgdl/modelfile"
 	"github.com/mgdl/mgdl/rundir"
@@ -311,21 +310,8 @@ computed on (where the guarantees are exact) and on fresh points between them.`,
 					return err
 				}
 			}
-			if rep != "" {
-				b, err := jsonText(r)
-				if err != nil {
-					return err
-				}
-				if err := atomicfile.Write(rep, b); err != nil {
-					return err
-				}
-			}
-			if asJSON {
-				b, err := jsonText(r)
-				if err != nil {
-					return err
-				}
-				_, err = w.Write(b)
+			done, err := writeJSON(w, r, rep, asJSON)
+			if done || err != nil {
 				return err
 			}
 			return writeConstructTable(w, &r, rows)

@@ -2,12 +2,13 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"path/filepath"
 
+	"github.com/mgdl/mgdl/internal/atomicfile"
+	"github.com/mgdl/mgdl/internal/fileio"
 	"github.com/mgdl/mgdl/limits"
 	"github.com/mgdl/mgdl/modelfile"
-
-	"github.com/mgdl/mgdl/internal/fileio"
 	"github.com/mgdl/mgdl/rundir"
 )
 
@@ -37,4 +38,27 @@ func refuseOverwrite(flag, out string, inputs ...string) error {
 func checkPredictions(f *modelfile.File, grades, rows int) error {
 	w := f.Meta.Grades[0].Widths
 	return limits.Check(fmt.Sprintf("the predictions of %d grade(s) for %d rows", grades, rows), 2*8, int64(grades), int64(rows), int64(w[len(w)-1]))
+}
+
+// writeJSON writes v as indented JSON to the file report (when given,
+// atomically) and, with toStdout, to w. It reports whether it wrote to w,
+// in which case the command prints nothing else.
+func writeJSON(w io.Writer, v any, report string, toStdout bool) (bool, error) {
+	if report == "" && !toStdout {
+		return false, nil
+	}
+	b, err := jsonText(v)
+	if err != nil {
+		return false, err
+	}
+	if report != "" {
+		if err := atomicfile.Write(report, b); err != nil {
+			return false, err
+		}
+	}
+	if !toStdout {
+		return false, nil
+	}
+	_, err = w.Write(b)
+	return true, err
 }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/mgdl/mgdl/construct"
 	"github.com/mgdl/mgdl/data"
-	"github.com/mgdl/mgdl/internal/atomicfile"
 	"github.com/mgdl/mgdl/model"
 	"github.com/mgdl/mgdl/modelfile"
 	"github.com/mgdl/mgdl/rundir"
@@ -126,22 +125,9 @@ test set). A model saved with standardisation is checked in its own
 				Method string        `json:"method,omitempty"`
 				Checks []namedReport `json:"checks"`
 			}{model, f.Meta.Method, reports}
-			if rep != "" {
-				b, err := jsonText(out)
-				if err != nil {
-					return err
-				}
-				if err := atomicfile.Write(rep, b); err != nil {
-					return err
-				}
-			}
 			w := cmd.OutOrStdout()
-			if asJSON {
-				b, err := jsonText(out)
-				if err != nil {
-					return err
-				}
-				_, err = w.Write(b)
+			done, err := writeJSON(w, out, rep, asJSON)
+			if done || err != nil {
 				return err
 			}
 			method := f.Meta.Method
@@ -225,22 +211,9 @@ func runCertify(cmd *cobra.Command, path string, meta modelfile.Meta, m *model.M
 		Box     construct.Box      `json:"box"`
 		Certify *verify.CertReport `json:"certify"`
 	}{path, meta.Method, name, tg.Box, r}
-	if o.report != "" {
-		b, err := jsonText(out)
-		if err != nil {
-			return err
-		}
-		if err := atomicfile.Write(o.report, b); err != nil {
-			return err
-		}
-	}
 	w := cmd.OutOrStdout()
-	if o.json {
-		b, err := jsonText(out)
-		if err != nil {
-			return err
-		}
-		_, err = w.Write(b)
+	done, err := writeJSON(w, out, o.report, o.json)
+	if done || err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "model %s: %d grades, certified against %s on %v\n\n", path, len(m.Grades), name, tg.Box)
