@@ -54,6 +54,9 @@ type Formula struct {
 type node struct {
 	f func(x []float64) float64
 	r func(b []interval.I) interval.I
+	// d is the value and the gradient over a box (forward-mode automatic
+	// differentiation in intervals).
+	d func(b []interval.I) dual
 	// constant nodes have c set (their float value) and exact.
 	isConst bool
 	c       float64
@@ -128,6 +131,21 @@ func (f *Formula) Eval(x []float64) float64 {
 	return f.root.f(x)
 }
 
+// RangeGrad returns Range(b) and an enclosure of the gradient of the
+// formula over b (one interval per variable of the box; len(b) ≥ Dim()),
+// such that f(x) - f(y) ∈ Σ_i grad_i·(x_i - y_i) for all x, y in b (the
+// mean-value form; for functions like abs and min that are only Lipschitz,
+// the intervals hold their generalised gradients). Where the formula may
+// jump on b (an undecided step, sign or conditional) or its slope is
+// unbounded (sqrt at 0), the gradient intervals are unbounded.
+func (f *Formula) RangeGrad(b []interval.I) (interval.I, []interval.I) {
+	if len(b) < f.dim || len(b) > MaxVars {
+		panic(fmt.Sprintf("formula: %d coordinates for a formula in %d variables (at most %d)", len(b), f.dim, MaxVars))
+	}
+	u := f.root.d(b)
+	return u.v, append([]interval.I(nil), u.g[:len(b)]...)
+}
+
 // Range returns an interval that contains the value of the formula at
 // every point of the box b (one interval per coordinate, len(b) ≥ Dim()),
 // for the exact real functions and constants the formula names and for
@@ -159,6 +177,7 @@ func constant(v float64, exact bool) node {
 	return node{
 		f:       func([]float64) float64 { return v },
 		r:       func([]interval.I) interval.I { return iv },
+		d:       func([]interval.I) dual { return dual{v: iv} },
 		isConst: true, c: v, exact: exact,
 	}
 }
@@ -169,6 +188,7 @@ func enclosedConstant(v float64, iv interval.I) node {
 	return node{
 		f:       func([]float64) float64 { return v },
 		r:       func([]interval.I) interval.I { return iv },
+		d:       func([]interval.I) dual { return dual{v: iv} },
 		isConst: true, c: v,
 	}
 }
@@ -200,6 +220,11 @@ func (c *compiler) compile(n ast.Node) (node, error) {
 		return node{
 			f: func(x []float64) float64 { return x[i] },
 			r: func(b []interval.I) interval.I { return b[i] },
+			d: func(b []interval.I) dual {
+				u := dual{v: b[i]}
+				u.g[i] = interval.Point(1)
+				return u
+			},
 		}, nil
 	case *ast.UnaryNode:
 		a, err := c.compile(n.Node)
@@ -211,6 +236,7 @@ func (c *compiler) compile(n ast.Node) (node, error) {
 			return c.fold(node{
 				f: func(x []float64) float64 { return -a.f(x) },
 				r: func(b []interval.I) interval.I { return interval.Neg(a.r(b)) },
+				d: func(b []interval.I) dual { return a.d(b).neg() },
 			}, a.exact), nil
 		case "+":
 			return a, nil
@@ -280,16 +306,20 @@ func (c *compiler) binary(n ast.Node, op string, a, b node) (node, error) {
 	switch op {
 	case "+":
 		out = node{f: func(x []float64) float64 { return a.f(x) + b.f(x) },
-			r: func(x []interval.I) interval.I { return interval.Add(a.r(x), b.r(x)) }}
+			r: func(x []interval.I) interval.I { return interval.Add(a.r(x), b.r(x)) },
+			d: func(x []interval.I) dual { return a.d(x).add(b.d(x)) }}
 	case "-":
 		out = node{f: func(x []float64) float64 { return a.f(x) - b.f(x) },
-			r: func(x []interval.I) interval.I { return interval.Sub(a.r(x), b.r(x)) }}
+			r: func(x []interval.I) interval.I { return interval.Sub(a.r(x), b.r(x)) },
+			d: func(x []interval.I) dual { return a.d(x).add(b.d(x).neg()) }}
 	case "*":
 		out = node{f: func(x []float64) float64 { return a.f(x) * b.f(x) },
-			r: func(x []interval.I) interval.I { return interval.Mul(a.r(x), b.r(x)) }}
+			r: func(x []interval.I) interval.I { return interval.Mul(a.r(x), b.r(x)) },
+			d: func(x []interval.I) dual { return a.d(x).mul(b.d(x)) }}
 	case "/":
 		out = node{f: func(x []float64) float64 { return a.f(x) / b.f(x) },
-			r: func(x []interval.I) interval.I { return interval.Div(a.r(x), b.r(x)) }}
+			r: func(x []interval.I) interval.I { return interval.Div(a.r(x), b.r(x)) },
+			d: func(x []interval.I) dual { return a.d(x).div(b.d(x)) }}
 	case "^", "**":
 		return c.power(a, b), nil
 	default:
@@ -306,11 +336,26 @@ func (c *compiler) power(a, b node) node {
 		return c.fold(node{
 			f: func(x []float64) float64 { return powInt(a.f(x), k) },
 			r: func(x []interval.I) interval.I { return interval.PowInt(a.r(x), k) },
+			d: func(x []interval.I) dual {
+				u := a.d(x)
+				if k == 0 {
+					return dual{v: interval.Point(1)}
+				}
+				return u.chain(interval.PowInt(u.v, k), interval.Scale(float64(k), interval.PowInt(u.v, k-1)))
+			},
 		}, a.exact, a)
 	}
 	return c.fold(node{
 		f: func(x []float64) float64 { return math.Pow(a.f(x), b.f(x)) },
 		r: func(x []interval.I) interval.I { return interval.Pow(a.r(x), b.r(x)) },
+		d: func(x []interval.I) dual {
+			u, e := a.d(x), b.d(x)
+			v := interval.Pow(u.v, e.v)
+			if !b.isConst {
+				return dual{v: v}.unknown() // d/dx a^b with a varying exponent: not needed here
+			}
+			return u.chain(v, interval.Mul(e.v, interval.Pow(u.v, interval.Sub(e.v, interval.Point(1)))))
+		},
 	}, false, a, b)
 }
 
@@ -360,17 +405,20 @@ func (c *compiler) call(n ast.Node, name string, args []ast.Node) (node, error) 
 			a, b := acc, b
 			if name == "min" {
 				acc = c.fold(node{f: func(x []float64) float64 { return math.Min(a.f(x), b.f(x)) },
-					r: func(x []interval.I) interval.I { return interval.Min(a.r(x), b.r(x)) }}, a.exact && b.exact, a, b)
+					r: func(x []interval.I) interval.I { return interval.Min(a.r(x), b.r(x)) },
+					d: func(x []interval.I) dual { return minMax(a.d(x), b.d(x), interval.Min) }}, a.exact && b.exact, a, b)
 			} else {
 				acc = c.fold(node{f: func(x []float64) float64 { return math.Max(a.f(x), b.f(x)) },
-					r: func(x []interval.I) interval.I { return interval.Max(a.r(x), b.r(x)) }}, a.exact && b.exact, a, b)
+					r: func(x []interval.I) interval.I { return interval.Max(a.r(x), b.r(x)) },
+					d: func(x []interval.I) dual { return minMax(a.d(x), b.d(x), interval.Max) }}, a.exact && b.exact, a, b)
 			}
 		}
 		return acc, nil
 	case "hypot":
 		a, b := as[0], as[1]
 		return c.fold(node{f: func(x []float64) float64 { return math.Hypot(a.f(x), b.f(x)) },
-			r: func(x []interval.I) interval.I { return interval.Hypot(a.r(x), b.r(x)) }}, false, a, b), nil
+			r: func(x []interval.I) interval.I { return interval.Hypot(a.r(x), b.r(x)) },
+			d: func(x []interval.I) dual { return hypotD(a.d(x), b.d(x)) }}, false, a, b), nil
 	}
 	type fn struct {
 		f     func(float64) float64
@@ -386,8 +434,14 @@ func (c *compiler) call(n ast.Node, name string, args []ast.Node) (node, error) 
 	}
 	g := fns[name]
 	a := as[0]
+	deriv := derivatives[name]
 	return c.fold(node{f: func(x []float64) float64 { return g.f(a.f(x)) },
-		r: func(x []interval.I) interval.I { return g.r(a.r(x)) }}, g.exact && a.exact, a), nil
+		r: func(x []interval.I) interval.I { return g.r(a.r(x)) },
+		d: func(x []interval.I) dual {
+			u := a.d(x)
+			v := g.r(u.v)
+			return u.chain(v, deriv(u.v, v))
+		}}, g.exact && a.exact, a), nil
 }
 
 // step is 1 for v ≥ 0 and 0 below (NaN for NaN).
@@ -486,6 +540,16 @@ func (c *compiler) conditional(n *ast.ConditionalNode) (node, error) {
 				return b.r(x)
 			}
 			return interval.Hull(a.r(x), b.r(x))
+		},
+		d: func(x []interval.I) dual {
+			switch decide(l.r(x), r.r(x)) {
+			case 1:
+				return a.d(x)
+			case 0:
+				return b.d(x)
+			}
+			// The box may hold a jump: no derivative bound.
+			return dual{v: interval.Hull(a.r(x), b.r(x))}.unknown()
 		},
 	}, nil
 }

@@ -153,3 +153,58 @@ func ExampleParse() {
 	fmt.Printf("d=%d  f(0.25, 0) = %.4f  f over the box ⊂ [%.3f, %.3f]\n", f.Dim(), f.Eval([]float64{0.25, 0}), r.Lo, r.Hi)
 	// Output: d=2  f(0.25, 0) = 1.1250  f over the box ⊂ [0.819, 1.150]
 }
+
+// TestRangeGradMeanValue checks the mean-value form built from RangeGrad:
+// for random boxes and points x, y in them, f(x) - f(y) lies in
+// Σ grad_i·(x_i - y_i) (up to the rounding of the two float evaluations),
+// and for smooth formulas the form f(c) + grad·(b - c) is much tighter than
+// Range on small boxes.
+func TestRangeGradMeanValue(t *testing.T) {
+	srcs := []string{
+		"sin(10*x) + 0.3*x", "1/(1+25*x^2)", "abs(x-0.3) - 2*abs(x-0.62) + x", "sqrt(abs(x - 1/3))",
+		"x >= 1/pi ? 1 : 0", "sin(2*pi*x)*cos(2*pi*y) + 0.5*(x-y)", "sqrt(hypot(x-0.4, y-0.55))",
+		"exp(-4*((x-0.3)^2+(y-0.5)^2+(z-0.7)^2)) - 0.5", "min(x, 1-y) ^ 0.37", "tanh(5*x) - atan(3*y) + log(1+z) + cos(w)",
+		"x < y ? x*y : exp(x-y)", "abs(x + y - z - 0.3) - 0.5*abs(y - 0.6)",
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, src := range srcs {
+		f := MustParse(src)
+		d := f.Dim()
+		for range 300 {
+			b := make([]interval.I, d)
+			for i := range b {
+				lo := rng.Float64()
+				w := math.Pow(10, -5*rng.Float64())
+				b[i] = interval.I{Lo: lo, Hi: min(lo+w, 1)}
+			}
+			v, g := f.RangeGrad(b)
+			if r := f.Range(b); v != r {
+				t.Fatalf("%s: RangeGrad value %v, Range %v", src, v, r)
+			}
+			x, y := make([]float64, d), make([]float64, d)
+			for range 10 {
+				for i := range x {
+					x[i] = b[i].Lo + (b[i].Hi-b[i].Lo)*rng.Float64()
+					y[i] = b[i].Lo + (b[i].Hi-b[i].Lo)*rng.Float64()
+				}
+				s := interval.Point(0)
+				for i := range g {
+					s = interval.Add(s, interval.Mul(g[i], interval.Sub(interval.Point(x[i]), interval.Point(y[i]))))
+				}
+				fx, fy := f.Eval(x), f.Eval(y)
+				slack := 1e-13 * (1 + math.Abs(fx) + math.Abs(fy))
+				if diff := fx - fy; !s.Widen(slack).Contains(diff) {
+					t.Fatalf("%s on %v: f(x)-f(y) = %v outside the mean-value enclosure %v (x %v, y %v)", src, b, diff, s, x, y)
+				}
+			}
+		}
+	}
+	// Tighter than the natural enclosure on a small box of a smooth formula.
+	f := MustParse("sin(10*x) + 0.3*x - (sin(10*x) + 0.3*x)*0.999")
+	b := []interval.I{{Lo: 0.5, Hi: 0.5001}}
+	_, g := f.RangeGrad(b)
+	mv := interval.Mul(g[0], interval.I{Lo: -0.00005, Hi: 0.00005}).Width()
+	if nat := f.Range(b).Width(); !(mv < nat/100) {
+		t.Errorf("mean-value width %v, natural width %v: want at least 100 times tighter", mv, nat)
+	}
+}

@@ -360,18 +360,37 @@ type evaluator struct {
 	stamp []int
 	now   int
 	ivals [][][]interval.I // [grade][layer][unit]
+	zvals [][][]interval.I // pre-activations
 	fvals [][][]float64
 	point bool
+	// Gradients (with respect to the model input) and bounds of |float
+	// result - exact result| per unit, for the mean-value form; filled by
+	// gradeD for boxes of at most maxGradDim dimensions.
+	stampD []int
+	gvals  [][][][maxGradDim]interval.I
+	dvals  [][][]float64
 }
 
+// maxGradDim is the largest input dimension the mean-value form is used
+// for.
+const maxGradDim = 4
+
 func newEvaluator(net *cnet) *evaluator {
-	e := &evaluator{net: net, stamp: make([]int, len(net.grades))}
-	e.ivals = make([][][]interval.I, len(net.grades))
-	e.fvals = make([][][]float64, len(net.grades))
+	n := len(net.grades)
+	e := &evaluator{net: net, stamp: make([]int, n), stampD: make([]int, n)}
+	e.ivals = make([][][]interval.I, n)
+	e.zvals = make([][][]interval.I, n)
+	e.fvals = make([][][]float64, n)
+	e.gvals = make([][][][maxGradDim]interval.I, n)
+	e.dvals = make([][][]float64, n)
 	for gi, g := range net.grades {
 		for _, ly := range g.layers {
-			e.ivals[gi] = append(e.ivals[gi], make([]interval.I, len(ly.units)))
-			e.fvals[gi] = append(e.fvals[gi], make([]float64, len(ly.units)))
+			k := len(ly.units)
+			e.ivals[gi] = append(e.ivals[gi], make([]interval.I, k))
+			e.zvals[gi] = append(e.zvals[gi], make([]interval.I, k))
+			e.fvals[gi] = append(e.fvals[gi], make([]float64, k))
+			e.gvals[gi] = append(e.gvals[gi], make([][maxGradDim]interval.I, k))
+			e.dvals[gi] = append(e.dvals[gi], make([]float64, k))
 		}
 	}
 	return e
@@ -438,14 +457,113 @@ func (e *evaluator) gradeI(gi int) interval.I {
 				if math.IsNaN(cs) {
 					z = interval.Entire
 				} else {
-					err := 2*gamma(len(u.terms))*(mag+rs) + 0x1p-1070
+					// A sum of exact zeros and an exact bias is exact (the
+					// output of a grade that is off on the box is [0, 0]).
+					err := 0.0
+					if mag+rs != math.Abs(u.b) || rs != 0 {
+						err = 2*gamma(len(u.terms))*(mag+rs) + 0x1p-1070
+					}
 					z = interval.I{Lo: cs - rs, Hi: cs + rs}.Widen(err)
 				}
+				e.zvals[gi][li][o] = z
 				out[li][o] = activate(ly.act, z)
 			}
 		}
 	}
 	return out[len(g.layers)-1][0]
+}
+
+// gval returns the gradient enclosure and the rounding bound of channel r
+// on the current box.
+func (e *evaluator) gval(r chanRef) (*[maxGradDim]interval.I, float64) {
+	if r.g < 0 {
+		var g [maxGradDim]interval.I
+		g[r.ch] = interval.Point(1)
+		return &g, 0
+	}
+	e.gradeD(int(r.g))
+	return &e.gvals[r.g][r.t][r.ch], e.dvals[r.g][r.t][r.ch]
+}
+
+// gradeD computes, on the current box, grade gi's gradient enclosures
+// (interval forward-mode differentiation of the exact network, with the
+// generalised derivative [0, 1] of a ReLU whose input may change sign) and
+// bounds of how far each unit's float result may be from the exact one:
+// dev_o = Σ|w|·dev_in + gamma(n)·(|b| + Σ|w|·max|in|), plus a few ulps for
+// sin and tanh. It returns the output's gradient and bound.
+func (e *evaluator) gradeD(gi int) (*[maxGradDim]interval.I, float64) {
+	g := &e.net.grades[gi]
+	last := len(g.layers) - 1
+	if e.stampD[gi] == e.now {
+		return &e.gvals[gi][last][0], e.dvals[gi][last][0]
+	}
+	e.gradeI(gi)
+	e.stampD[gi] = e.now
+	d := len(e.x)
+	for li := range g.layers {
+		ly := &g.layers[li]
+		for o := range ly.units {
+			if s := ly.src[o]; s.g != -2 {
+				gs, dv := e.gval(s)
+				e.gvals[gi][li][o], e.dvals[gi][li][o] = *gs, dv
+				continue
+			}
+			u := &ly.units[o]
+			var gz [maxGradDim]interval.I
+			dev, mag := 0.0, math.Abs(u.b)
+			for _, t := range u.terms {
+				var gin *[maxGradDim]interval.I
+				var din float64
+				var v interval.I
+				if li == 0 {
+					gin, din = e.gval(g.in[t.in])
+					v = e.ival(g.in[t.in])
+				} else {
+					gin, din = &e.gvals[gi][li-1][t.in], e.dvals[gi][li-1][t.in]
+					v = e.ivals[gi][li-1][t.in]
+				}
+				w := interval.Point(t.w)
+				for i := range d {
+					if gin[i].Lo != 0 || gin[i].Hi != 0 {
+						gz[i] = interval.Add(gz[i], interval.Mul(w, gin[i]))
+					}
+				}
+				dev += math.Abs(t.w) * din
+				mag += math.Abs(t.w) * v.Mag()
+			}
+			dev = (dev + gamma(len(u.terms))*mag) * (1 + 1e-10)
+			z := e.zvals[gi][li][o]
+			var dz interval.I
+			switch ly.act {
+			case nn.ReLU:
+				switch {
+				case z.Lo > 0:
+					dz = interval.Point(1)
+				case z.Hi < 0:
+					dz = interval.Point(0)
+				default:
+					dz = interval.I{Lo: 0, Hi: 1}
+				}
+			case nn.Sin:
+				dz = interval.Cos(z)
+				dev += 0x1p-50
+			case nn.Tanh:
+				dz = interval.Sub(interval.Point(1), interval.Sqr(interval.Tanh(z)))
+				dev += 0x1p-50
+			default:
+				dz = interval.Point(1)
+			}
+			out := &e.gvals[gi][li][o]
+			for i := range d {
+				out[i] = interval.Mul(dz, gz[i])
+			}
+			if math.IsNaN(dev) || math.IsInf(z.Lo, 0) || math.IsInf(z.Hi, 0) {
+				dev = math.Inf(1)
+			}
+			e.dvals[gi][li][o] = dev
+		}
+	}
+	return &e.gvals[gi][last][0], e.dvals[gi][last][0]
 }
 
 func activate(a nn.Activation, z interval.I) interval.I {
@@ -509,9 +627,101 @@ type certRun struct {
 	stamp  int
 }
 
+// maxStored bounds the grade records (about 100 bytes each) that the boxes
+// waiting in the queue of the pointwise proof may hold before it goes depth
+// first: about 1 GB.
+const maxStored = 10_000_000
+
 type gEnc struct {
-	g   int32
-	enc interval.I
+	g    int32
+	enc  interval.I
+	grad [maxGradDim]interval.I // gradient enclosure (mean-value form)
+	dev  float64                // bound of |float - exact|
+}
+
+// gradFunction is a Function that also encloses its gradient
+// (formula.Formula does): the residuals are then enclosed by the
+// mean-value form too, which does not lose the cancellation of f against
+// the model that the separate enclosures of f and of the grades lose.
+type gradFunction interface {
+	RangeGrad(b []interval.I) (interval.I, []interval.I)
+}
+
+// resAcc accumulates the grades of a box in order: the natural enclosure
+// of their sum over the box, and for the mean-value form the enclosure of
+// the sum at the box's centre, the sum of their gradient enclosures and of
+// their rounding bounds.
+type resAcc struct {
+	S, SP interval.I
+	SG    [maxGradDim]interval.I
+	SD    float64
+}
+
+func (a *resAcc) add(G, P interval.I, grad *[maxGradDim]interval.I, dev float64) {
+	a.S = interval.Add(a.S, G)
+	if grad == nil {
+		return
+	}
+	a.SP = interval.Add(a.SP, P)
+	for i := range a.SG {
+		a.SG[i] = interval.Add(a.SG[i], grad[i])
+	}
+	a.SD += dev
+}
+
+// mvBox holds, for one box, what the mean-value form needs of f: its value
+// enclosure at the centre, its gradient enclosure over the box and the
+// offsets box - centre.
+type mvBox struct {
+	on   bool
+	fpt  interval.I
+	fg   []interval.I
+	dx   []interval.I
+	cbox []interval.I // the centre as a point box
+}
+
+// residual encloses f - (the grades accumulated in a) over the box: the
+// natural enclosure fB - S, intersected with the mean-value form
+// f(c) - S(c) + Σ_i (∂f - ∂S)_i·(B_i - c_i) ± (rounding of the model).
+func (m *mvBox) residual(fB interval.I, a *resAcc) interval.I {
+	nat := interval.Sub(fB, a.S)
+	if !m.on {
+		return nat
+	}
+	mv := interval.Sub(m.fpt, a.SP)
+	for i := range m.dx {
+		mv = interval.Add(mv, interval.Mul(interval.Sub(m.fg[i], a.SG[i]), m.dx[i]))
+	}
+	mv = mv.Widen(a.SD * (1 + 1e-10))
+	if !mv.Valid() || !nat.Valid() {
+		return nat
+	}
+	lo, hi := max(nat.Lo, mv.Lo), min(nat.Hi, mv.Hi)
+	if lo > hi { // cannot happen for valid enclosures; keep the natural one
+		return nat
+	}
+	return interval.I{Lo: lo, Hi: hi}
+}
+
+// newMV prepares the mean-value form on box x (off when f has no gradient
+// or the dimension is too large).
+func (c *certRun) newMV(x []interval.I) *mvBox {
+	gf, ok := c.f.(gradFunction)
+	m := &mvBox{}
+	if !ok || c.d > maxGradDim {
+		return m
+	}
+	m.on = true
+	_, m.fg = gf.RangeGrad(x)
+	m.cbox = make([]interval.I, c.d)
+	m.dx = make([]interval.I, c.d)
+	for i := range x {
+		ci := x[i].Lo/2 + x[i].Hi/2
+		m.cbox[i] = interval.Point(ci)
+		m.dx[i] = interval.Sub(x[i], interval.Point(ci))
+	}
+	m.fpt = c.f.Range(m.cbox)
+	return m
 }
 
 type cbox struct {
@@ -531,7 +741,9 @@ func (c *certRun) pointwise(root []interval.I) {
 	}
 	ev := newEvaluator(c.net)
 	lev := newEvaluator(c.net)
+	pev := newEvaluator(c.net) // the box's centre, for the mean-value form
 	queue := []cbox{{x: root, open: all}}
+	stored := len(all) // grade records held by the boxes in the queue
 	boxes := 0
 	minWidth := make([]float64, c.d)
 	for i := range c.d {
@@ -550,8 +762,19 @@ func (c *certRun) pointwise(root []interval.I) {
 			}
 			break
 		}
-		b := queue[0]
-		queue = queue[1:]
+		// Breadth first (coarse boxes everywhere before fine ones, which
+		// finds counterexamples early), unless the boxes waiting hold too
+		// many grade records: then depth first, which keeps the queue at
+		// about depth × list length.
+		var b cbox
+		if stored > maxStored {
+			b = queue[len(queue)-1]
+			queue = queue[:len(queue)-1]
+		} else {
+			b = queue[0]
+			queue = queue[1:]
+		}
+		stored -= len(b.open) + len(b.contrib)
 		boxes++
 		// Drop grades already refuted.
 		open := b.open[:0:0]
@@ -565,15 +788,30 @@ func (c *certRun) pointwise(root []interval.I) {
 		}
 		ev.setBox(b.x)
 		fB := c.f.Range(b.x)
-		gs := make([]interval.I, len(open))
+		mv := c.newMV(b.x)
+		if mv.on {
+			pev.setBox(mv.cbox)
+		}
+		gs := make([]gEnc, len(open))
 		for i, l := range open {
-			gs[i] = ev.gradeI(int(l))
+			gs[i] = gEnc{g: l, enc: ev.gradeI(int(l))}
+			if mv.on {
+				grad, dev := ev.gradeD(int(l))
+				gs[i].grad, gs[i].dev = *grad, dev
+			}
+		}
+		acc := resAcc{}
+		add := func(g *gEnc) {
+			if !mv.on {
+				acc.add(g.enc, interval.I{}, nil, 0)
+				return
+			}
+			acc.add(g.enc, pev.gradeI(int(g.g)), &g.grad, g.dev)
 		}
 		// Running sum over the proved contributions and the open grades,
 		// in grade order.
 		var closed []gEnc
 		var still []int32
-		S := interval.Point(0)
 		ci := 0
 		vol := 1.0
 		for i := range c.d {
@@ -581,12 +819,17 @@ func (c *certRun) pointwise(root []interval.I) {
 		}
 		for i, l := range open {
 			for ci < len(b.contrib) && b.contrib[ci].g < l {
-				S = interval.Add(S, b.contrib[ci].enc)
+				add(&b.contrib[ci])
+				closed = append(closed, b.contrib[ci]) // still proved, still not zero
 				ci++
 			}
-			G := gs[i]
-			E0 := interval.Sub(fB, S)
-			E1 := interval.Sub(E0, G)
+			G := gs[i].enc
+			add(&gs[i])
+			if mv.on {
+				gc := &c.rep.Grades[l]
+				gc.MaxAbsG = max(gc.MaxAbsG, pev.gradeI(int(l)).Mig())
+			}
+			E1 := mv.residual(fB, &acc)
 			tau := c.tol / 2
 			proved, l1 := false, 0.0
 			switch {
@@ -610,12 +853,11 @@ func (c *certRun) pointwise(root []interval.I) {
 			if proved {
 				c.l1[l] += l1
 				if G.Lo != 0 || G.Hi != 0 {
-					closed = append(closed, gEnc{l, G})
+					closed = append(closed, gs[i])
 				}
 			} else {
 				still = append(still, l)
 			}
-			S = interval.Add(S, G)
 		}
 		for ; ci < len(b.contrib); ci++ {
 			closed = append(closed, b.contrib[ci])
@@ -625,10 +867,10 @@ func (c *certRun) pointwise(root []interval.I) {
 		for i := range c.d {
 			center[i] = b.x[i].Lo/2 + b.x[i].Hi/2
 		}
-		c.pointCheck(ev, center, b.contrib, open)
 		if len(still) == 0 {
 			continue
 		}
+		c.pointCheck(ev, center, b.contrib, open, still)
 		small := true
 		for i := range c.d {
 			if b.x[i].Hi-b.x[i].Lo > minWidth[i] {
@@ -648,7 +890,8 @@ func (c *certRun) pointwise(root []interval.I) {
 				k, w = i, r
 			}
 		}
-		slices.SortFunc(closed, func(a, b gEnc) int { return int(a.g - b.g) })
+		// closed is in grade order: the proved grades of the parent and of
+		// this box were appended as the loop met them.
 		mid := b.x[k].Lo/2 + b.x[k].Hi/2
 		for side := range 2 {
 			x := slices.Clone(b.x)
@@ -658,6 +901,7 @@ func (c *certRun) pointwise(root []interval.I) {
 				x[k].Lo = mid
 			}
 			queue = append(queue, cbox{x: x, open: still, contrib: closed})
+			stored += len(still) + len(closed)
 		}
 	}
 	c.rep.Boxes = boxes
@@ -670,20 +914,28 @@ func (c *certRun) undecided(l int) {
 }
 
 // pointCheck evaluates the residuals at p for the grades that may be
-// nonzero there and records a counterexample for an open grade. A
+// nonzero there (those of contrib and open) and records a counterexample
+// for a grade of check (increasing, not empty). A
 // candidate is confirmed with the model's own evaluation
 // (model.StagedPredict) before it is reported.
-func (c *certRun) pointCheck(ev *evaluator, p []float64, contrib []gEnc, open []int32) {
+func (c *certRun) pointCheck(ev *evaluator, p []float64, contrib []gEnc, open, check []int32) {
 	ev.setPoint(p)
 	fp := c.f.Eval(p)
+	last := check[len(check)-1] // the residuals are needed up to here
 	idx := make([]int32, 0, len(contrib)+len(open))
 	for _, g := range contrib {
-		idx = append(idx, g.g)
+		if g.g < last {
+			idx = append(idx, g.g)
+		}
 	}
-	idx = append(idx, open...)
+	for _, l := range open {
+		if l <= last {
+			idx = append(idx, l)
+		}
+	}
 	slices.Sort(idx)
 	c.stamp++
-	for _, l := range open {
+	for _, l := range check {
 		c.openAt[l] = c.stamp
 	}
 	e := fp
@@ -777,18 +1029,29 @@ func (c *certRun) sup(root []interval.I, end int) (upper, seen float64, boxes in
 	for l := range active {
 		active[l] = int32(l)
 	}
+	pev := newEvaluator(c.net)
 	eval := func(x []interval.I, act []int32) (float64, []int32, float64) {
 		ev.setBox(x)
-		S := interval.Point(0)
+		mv := c.newMV(x)
+		if mv.on {
+			pev.setBox(mv.cbox)
+		}
+		var acc resAcc
 		var keep []int32
 		for _, l := range act {
 			G := ev.gradeI(int(l))
-			if G.Lo != 0 || G.Hi != 0 {
-				keep = append(keep, l)
-				S = interval.Add(S, G)
+			if G.Lo == 0 && G.Hi == 0 {
+				continue
+			}
+			keep = append(keep, l)
+			if mv.on {
+				grad, dev := ev.gradeD(int(l))
+				acc.add(G, pev.gradeI(int(l)), grad, dev)
+			} else {
+				acc.add(G, interval.I{}, nil, 0)
 			}
 		}
-		E := interval.Sub(c.f.Range(x), S)
+		E := mv.residual(c.f.Range(x), &acc)
 		up := E.Mag()
 		if !E.Valid() {
 			up = math.Inf(1)

@@ -125,3 +125,26 @@ func TestCertifyHandModels(t *testing.T) {
 		t.Error("a 2-D box for a 1-D model was accepted")
 	}
 }
+
+// TestCertifyKeepsProvedGrades: a grade proved on a large box still counts
+// in the residual of the later grades on its sub-boxes. Against f = x,
+// g1 = x/2 is balanced (proved on the whole box at once) and g2 =
+// 10·relu(x - 0.9) flips the sign of e2 = x/2 - g2 for x > 0.9474 only,
+// which boxes four bisections deep see.
+func TestCertifyKeepsProvedGrades(t *testing.T) {
+	g1 := nn.NewMLP[float64]([]int{1, 2, 1}, nn.ReLU)
+	g1.Layers[0].W.Data[0], g1.Layers[0].W.Data[1] = 1, 1 // relu(x), relu(x - 0.6)
+	g1.Layers[0].B[1] = -0.9
+	g1.Layers[1].W.Data[0] = 0.5
+	g2 := nn.NewMLP[float64]([]int{2, 1, 1}, nn.ReLU)
+	g2.Layers[0].W.Data[1] = 1 // reads relu(x - 0.9)
+	g2.Layers[1].W.Data[0] = 10
+	m := &model.Model[float64]{Grades: []*nn.MLP[float64]{g1, g2}}
+	r, err := verify.Certify(context.Background(), m, formula.MustParse("x"), verify.CertifyOptions{Lo: []float64{0}, Hi: []float64{1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Grades[0].Status != verify.Certified || r.Grades[1].Status != verify.Refuted || r.Grades[1].Counterexample[0] <= 0.947 {
+		t.Errorf("grades: %+v", r.Grades)
+	}
+}
