@@ -72,6 +72,7 @@ var budget = map[string]string{
 	"go test ./construct -run XXX -bench PredictConstructed -benchtime 10x -benchmem":                 "go test ./construct -run XXX -bench PredictConstructed -benchtime 10x -benchmem -benchtime 1x",
 	"go test -run XXX -bench GradeEpoch -benchtime 5x .":                                              "go test -run XXX -bench GradeEpoch -benchtime 5x . -benchtime 1x",
 	"mgdl verify --model runs/xu1-5 --target 'sin(100*x)' --certify":                                  "mgdl verify --model runs/xu1-5 --target 'sin(100*x)' --certify --time 5s",
+	"./mgdl verify --model runs/c2 --target 'sin(2*pi*x)*cos(2*pi*y) + 0.5*(x - y)' --certify":        "./mgdl verify --model runs/c2 --target 'sin(2*pi*x)*cos(2*pi*y) + 0.5*(x - y)' --certify --rho 1",
 	"bench/compare.sh --rounds 3 --repeat 5":                                                          "bench/compare.sh --rounds 3 --repeat 5 --rounds 1 --repeat 1 --search-repeat 1",
 }
 

@@ -54,9 +54,12 @@ var targets = []Target{
 	named("step", "discontinuous", "x >= 1/pi ? 1 : 0", "[0,1]: not continuous, so uniform convergence is not promised", UnitBox(1)),
 	named("sin2d", "smooth", "sin(2*pi*x)*cos(2*pi*y) + 0.5*(x - y)", "[0,1]² (the 2-D reference case)", UnitBox(2)),
 	named("cone2d", "cusp", "sqrt(hypot(x - 0.4, y - 0.55))", "[0,1]²", UnitBox(2)),
+	named("kink2d", "kink", "abs(x + y - 0.9) - 0.5*abs(x - 0.35)", "[0,1]²: kinks along a diagonal and a vertical line off the grid", UnitBox(2)),
 	named("wave2d", "oscillatory", "sin(6*pi*(x + y*y))", "[-1,1]×[0,1]", Box{Lo: []float64{-1, 0}, Hi: []float64{1, 1}}),
 	named("disk2d", "discontinuous", "hypot(x - 0.5, y - 0.5) < 0.3 ? 1 : 0", "[0,1]²: the indicator of a disk", UnitBox(2)),
 	named("gauss3d", "smooth", "exp(-4*((x - 0.3)^2 + (y - 0.5)^2 + (z - 0.7)^2)) - 0.5", "[0,1]³", UnitBox(3)),
+	named("bump3d", "smooth", "exp(-((x - 0.3)^2 + (y - 0.5)^2 + (z - 0.7)^2))", "[0,1]³: a wide Gaussian bump", UnitBox(3)),
+	named("cusp3d", "cusp", "pow(hypot(hypot(x - 0.4, y - 0.55), z - 0.45), 0.75)", "[0,1]³: Hölder-¾ at an interior point, infinite slope there", UnitBox(3)),
 	named("kink3d", "kink", "abs(x + y - z - 0.3) - 0.5*abs(y - 0.6)", "[0,1]³", UnitBox(3)),
 	named("ridge4d", "smooth", "cos(pi*(x + y + z + w)/2)", "[0,1]⁴", UnitBox(4)),
 }

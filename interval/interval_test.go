@@ -244,6 +244,7 @@ func TestArithmetic(t *testing.T) {
 		{"add", Add, func(a, b *big.Float) *big.Float { return nf().Add(a, b) }},
 		{"sub", Sub, func(a, b *big.Float) *big.Float { return nf().Sub(a, b) }},
 		{"mul", Mul, func(a, b *big.Float) *big.Float { return nf().Mul(a, b) }},
+		{"scale", func(x, y I) I { return Scale(x.Lo, y) }, func(a, b *big.Float) *big.Float { return nf().Mul(a, b) }},
 		{"div", Div, func(a, b *big.Float) *big.Float { return nf().Quo(a, b) }},
 		{"hypot", Hypot, func(a, b *big.Float) *big.Float {
 			s := nf().Add(nf().Mul(a, a), nf().Mul(b, b))
@@ -270,6 +271,12 @@ func TestArithmetic(t *testing.T) {
 			}
 			if op.name == "div" && y.Contains(0) {
 				continue
+			}
+			if op.name == "scale" {
+				x.Hi = x.Lo // a float factor
+				if r, m := Scale(x.Lo, y), Mul(x, y); r != m {
+					t.Errorf("Scale(%v, %v) = %v, Mul gives %v", x.Lo, y, r, m)
+				}
 			}
 			r := op.iv(x, y)
 			for _, a := range samples(rng, x)[:5] {

@@ -3,6 +3,8 @@ package verify_test
 import (
 	"context"
 	"math"
+	"reflect"
+	"runtime"
 	"testing"
 
 	"github.com/mgdl/mgdl/construct"
@@ -100,10 +102,10 @@ func TestCertifyHandModels(t *testing.T) {
 			t.Errorf("g = %v·x: %s, want %s (%+v)", c.c, g.Status, c.want, g)
 		}
 	}
-	// e ≡ 0 on the whole box is balanced, but the enclosure of f - g does
-	// not see the cancellation (no derivative-based form yet): it must not
-	// be refuted, and is left undecided.
-	if r, err := verify.Certify(context.Background(), oneGrade(1), f, verify.CertifyOptions{Lo: []float64{0}, Hi: []float64{1}, MaxBoxes: 2000}); err != nil || r.Grades[0].Status == verify.Refuted {
+	// e ≡ 0 on the whole box is balanced; the first-order forms of f and
+	// of the grade see the cancellation (interval propagation alone leaves
+	// f - g in [-1, 1] on every box).
+	if r, err := verify.Certify(context.Background(), oneGrade(1), f, verify.CertifyOptions{Lo: []float64{0}, Hi: []float64{1}, MaxBoxes: 2000}); err != nil || r.Grades[0].Status != verify.Certified {
 		t.Errorf("g = x against x: %+v, %v", r, err)
 	}
 	// Sin grades go through the same enclosures.
@@ -146,5 +148,94 @@ func TestCertifyKeepsProvedGrades(t *testing.T) {
 	}
 	if r.Grades[0].Status != verify.Certified || r.Grades[1].Status != verify.Refuted || r.Grades[1].Counterexample[0] <= 0.947 {
 		t.Errorf("grades: %+v", r.Grades)
+	}
+}
+
+// TestCertifyKeepsRefutedGrades: a refuted grade still counts in the
+// residuals of the grades after it. Against f = 1, g1 = 2 flips the sign
+// (e1 = -1) and is refuted at the first box; g2 = relu(4x - 2)/2 leaves
+// e2 = -1 - g2, which grows for x > 1/2. Were g1 left out of the sums on
+// the sub-boxes, e2 would look like 1 - g2 ∈ [0, 1] there, and grade 2
+// would be certified.
+func TestCertifyKeepsRefutedGrades(t *testing.T) {
+	g1 := nn.NewMLP[float64]([]int{1, 2, 1}, nn.ReLU)
+	g1.Layers[0].W.Data[0] = 1 // relu(x), relu(1)
+	g1.Layers[0].B[1] = 1
+	g1.Layers[1].W.Data[1] = 2
+	g2 := nn.NewMLP[float64]([]int{2, 1, 1}, nn.ReLU)
+	g2.Layers[0].W.Data[0], g2.Layers[0].W.Data[1] = 4, -2 // relu(4x - 2)
+	g2.Layers[1].W.Data[0] = 0.5
+	m := &model.Model[float64]{Grades: []*nn.MLP[float64]{g1, g2}}
+	r, err := verify.Certify(context.Background(), m, formula.MustParse("1"), verify.CertifyOptions{Lo: []float64{0}, Hi: []float64{1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Grades[0].Status != verify.Refuted || r.Grades[1].Status != verify.Refuted || r.Grades[1].Counterexample[0] <= 0.5 {
+		t.Errorf("grades: %+v", r.Grades)
+	}
+}
+
+// TestCertifyWorkers: the report does not depend on the number of
+// workers (boxes go in batches whose results are applied in box order).
+func TestCertifyWorkers(t *testing.T) {
+	tg, _ := construct.LookupTarget("sin2d")
+	x := construct.Grid(tg.Box, 17)
+	samp, err := construct.Build(context.Background(), x, construct.Eval(tg.F, x), construct.Options{Levels: 2, Box: tg.Box})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := construct.BuildCertified(context.Background(), tg, construct.Options{Levels: 1}, construct.CertOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, res := range []*construct.Result{samp, cert} {
+		var first *verify.CertReport
+		for _, w := range []int{1, 2, 3} {
+			r, err := verify.Certify(context.Background(), res.Model, tg.Formula, verify.CertifyOptions{Lo: tg.Box.Lo, Hi: tg.Box.Hi, LevelEnds: res.LevelEnds(), Workers: w, MaxBoxes: 4000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Seconds = 0
+			if first == nil {
+				first = r
+				if res == samp && r.Refuted == 0 || res == cert && !r.ProvedAll() {
+					t.Fatalf("%d grades: %d proved, %d refuted, %d undecided", len(r.Grades), r.Proved, r.Refuted, r.Undecided)
+				}
+				continue
+			}
+			if !reflect.DeepEqual(first, r) {
+				t.Errorf("%d workers: the report differs from one worker's", w)
+			}
+		}
+	}
+}
+
+// TestCheckThreads: the report of a narrow (constructed) model does not
+// depend on the number of cores that walk its rows.
+func TestCheckThreads(t *testing.T) {
+	tg, _ := construct.LookupTarget("cone2d")
+	x := construct.Grid(tg.Box, 41)
+	res, err := construct.Build(context.Background(), x, construct.Eval(tg.F, x), construct.Options{Levels: 2, Box: tg.Box})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Model.Narrow() {
+		t.Fatal("a constructed model is not narrow")
+	}
+	p := construct.RandomPoints(tg.Box, 8192, 3)
+	y := tensor.FromSlice(p.Rows, 1, construct.Eval(tg.F, p))
+	var first *verify.Report
+	for _, procs := range []int{1, 3, 2} {
+		old := runtime.GOMAXPROCS(procs)
+		r, err := verify.Check(res.Model, p, y, verify.Options{LevelEnds: res.LevelEnds()})
+		runtime.GOMAXPROCS(old)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first == nil {
+			first = r
+		} else if !reflect.DeepEqual(first, r) {
+			t.Errorf("GOMAXPROCS %d: the report differs", procs)
+		}
 	}
 }

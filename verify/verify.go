@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/mgdl/mgdl/model"
 	"github.com/mgdl/mgdl/tensor"
@@ -140,11 +142,7 @@ func Check[T tensor.Float](m *model.Model[T], x, y *tensor.Dense[T], opt Options
 		tol = rel * max(sup0, math.SmallestNonzeroFloat64)
 	}
 
-	type acc struct {
-		maxG, maxInc, s1, s2, sInf float64
-		viol, flips                int
-	}
-	accs := make([]acc, L)
+	accs := make([]checkAcc, L)
 	for l := range accs {
 		accs[l].maxInc = math.Inf(-1)
 	}
@@ -163,55 +161,10 @@ func Check[T tensor.Float](m *model.Model[T], x, y *tensor.Dense[T], opt Options
 		for i, v := range y.Raw() {
 			e[i] = float64(v)
 		}
+		checkParallel(model.Compile(m), x, e, k, tol, accs)
+	} else {
+		m.Walk(x, checkVisitor[T](accs, e, k, tol))
 	}
-	// Norms of the current residual on the chunk being visited: a grade
-	// whose output is zero on the chunk only adds them.
-	cur, cs1, cs2, csInf := -1, 0.0, 0.0, 0.0
-	m.Walk(x, func(l, i0 int, g *tensor.Dense[T]) {
-		a := &accs[l]
-		es := e[i0*k : (i0+g.Rows)*k]
-		zero := true
-		for _, gv := range g.Raw() {
-			if gv != 0 {
-				zero = false
-				break
-			}
-		}
-		if zero {
-			if i0 != cur {
-				cur, cs1, cs2, csInf = i0, 0, 0, 0
-				for _, v := range es {
-					cs1 += math.Abs(v)
-					cs2 += v * v
-					csInf = max(csInf, math.Abs(v))
-				}
-			}
-			a.maxInc = max(a.maxInc, 0)
-			a.s1 += cs1
-			a.s2 += cs2
-			a.sInf = max(a.sInf, csInf)
-			return
-		}
-		cur = -1
-		for q, gv := range g.Raw() {
-			old := es[q]
-			nw := old - float64(gv)
-			es[q] = nw
-			ag, ao, an := math.Abs(float64(gv)), math.Abs(old), math.Abs(nw)
-			a.maxG = max(a.maxG, ag)
-			inc := an - ao
-			a.maxInc = max(a.maxInc, inc)
-			if inc > tol || math.IsNaN(nw) {
-				a.viol++
-			}
-			if old*nw < 0 && an > tol {
-				a.flips++
-			}
-			a.s1 += an
-			a.s2 += nw * nw
-			a.sInf = max(a.sInf, an)
-		}
-	})
 	n := float64(r.Values)
 	r.Initial.L1 /= n
 	r.Initial.L2 = math.Sqrt(r.Initial.L2 / n)
@@ -290,6 +243,114 @@ func levelEnds(ends []int, grades int) []int {
 
 // spatialOrder returns copies of x and y with the rows sorted along a
 // Z-order (Morton) curve of x's bounding box, so that rows close in the
+
+// checkAcc accumulates one grade's statistics over a set of rows.
+type checkAcc struct {
+	maxG, maxInc, s1, s2, sInf float64
+	viol, flips                int
+}
+
+// merge adds b (the rows after a's) to a.
+func (a *checkAcc) merge(b *checkAcc) {
+	a.maxG, a.maxInc, a.sInf = max(a.maxG, b.maxG), max(a.maxInc, b.maxInc), max(a.sInf, b.sInf)
+	a.s1 += b.s1
+	a.s2 += b.s2
+	a.viol += b.viol
+	a.flips += b.flips
+}
+
+// checkVisitor returns the visit function of a walk over rows whose
+// residuals are e (k per row, from row 0 of the walk), updating accs.
+func checkVisitor[T tensor.Float](accs []checkAcc, e []float64, k int, tol float64) func(l, i0 int, g *tensor.Dense[T]) {
+	// Norms of the current residual on the chunk being visited: a grade
+	// whose output is zero on the chunk only adds them.
+	cur, cs1, cs2, csInf := -1, 0.0, 0.0, 0.0
+	return func(l, i0 int, g *tensor.Dense[T]) {
+		a := &accs[l]
+		es := e[i0*k : (i0+g.Rows)*k]
+		zero := true
+		for _, gv := range g.Raw() {
+			if gv != 0 {
+				zero = false
+				break
+			}
+		}
+		if zero {
+			if i0 != cur {
+				cur, cs1, cs2, csInf = i0, 0, 0, 0
+				for _, v := range es {
+					cs1 += math.Abs(v)
+					cs2 += v * v
+					csInf = max(csInf, math.Abs(v))
+				}
+			}
+			a.maxInc = max(a.maxInc, 0)
+			a.s1 += cs1
+			a.s2 += cs2
+			a.sInf = max(a.sInf, csInf)
+			return
+		}
+		cur = -1
+		for q, gv := range g.Raw() {
+			old := es[q]
+			nw := old - float64(gv)
+			es[q] = nw
+			ag, ao, an := math.Abs(float64(gv)), math.Abs(old), math.Abs(nw)
+			a.maxG = max(a.maxG, ag)
+			inc := an - ao
+			a.maxInc = max(a.maxInc, inc)
+			if inc > tol || math.IsNaN(nw) {
+				a.viol++
+			}
+			if old*nw < 0 && an > tol {
+				a.flips++
+			}
+			a.s1 += an
+			a.s2 += nw * nw
+			a.sInf = max(a.sInf, an)
+		}
+	}
+}
+
+// checkParts is the number of row ranges checkParallel splits the rows
+// into. It does not depend on the number of cores, so neither do the
+// sums (each range is summed on its own, then the ranges in order).
+const checkParts = 16
+
+// checkParallel walks p over the rows of x in checkParts contiguous ranges,
+// as many at once as there are cores, and merges their statistics into
+// accs in row order.
+func checkParallel[T tensor.Float](p *model.Program[T], x *tensor.Dense[T], e []float64, k int, tol float64, accs []checkAcc) {
+	n := x.Rows
+	per := (n + checkParts - 1) / checkParts
+	per = (per + model.ProgramChunk - 1) / model.ProgramChunk * model.ProgramChunk
+	var ranges [][2]int
+	for i0 := 0; i0 < n; i0 += per {
+		ranges = append(ranges, [2]int{i0, min(i0+per, n)})
+	}
+	parts := make([][]checkAcc, len(ranges))
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for pi, rg := range ranges {
+		parts[pi] = make([]checkAcc, len(accs))
+		for l := range parts[pi] {
+			parts[pi][l].maxInc = math.Inf(-1)
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			p.Walk(x.RowsView(rg[0], rg[1]), checkVisitor[T](parts[pi], e[rg[0]*k:rg[1]*k], k, tol))
+		}()
+	}
+	wg.Wait()
+	for _, part := range parts {
+		for l := range accs {
+			accs[l].merge(&part[l])
+		}
+	}
+}
+
 // order are close in space.
 func spatialOrder[T tensor.Float](x, y *tensor.Dense[T]) (*tensor.Dense[T], *tensor.Dense[T]) {
 	n, d := x.Rows, x.Cols

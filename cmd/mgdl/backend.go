@@ -19,7 +19,7 @@ type backendOpts struct {
 func (b *backendOpts) addFlags(root *cobra.Command) {
 	f := root.PersistentFlags()
 	f.StringVar(&b.name, "backend", "", "matrix backend: go (pure-Go kernels), openblas (a system CBLAS loaded at run time), auto (OpenBLAS when it loads, else go), gonum; default $"+tensor.BackendEnv+", else go")
-	f.IntVar(&b.threads, "threads", 0, "threads of one training step: each matrix product and the optimizer update (0: one per core)")
+	f.IntVar(&b.threads, "threads", 0, "threads of one training step (each matrix product and the optimizer update) and of verify --certify (0: one per core)")
 }
 
 // use selects the backend before any command runs. A backend that cannot be

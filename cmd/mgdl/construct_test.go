@@ -206,6 +206,9 @@ func TestCertifyCLI(t *testing.T) {
 		{"construct", "--target", "x", "--rho", "0.1", "--levels", "2"},
 		{"verify", "--model", cdir, "--samples", "x.csv", "--certify"},
 		{"verify", "--model", cdir, "--target", "x", "--certify", "--max-boxes", "-1"},
+		{"verify", "--model", cdir, "--target", "x", "--certify", "--rho", "2"},
+		{"verify", "--model", cdir, "--target", "x", "--certify", "--rho", "-0.5"},
+		{"verify", "--model", cdir, "--target", "x", "--certify", "--rho", "NaN"},
 	} {
 		_, err := runCLI(t, args...)
 		var ue usageError

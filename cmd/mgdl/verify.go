@@ -31,6 +31,7 @@ func newVerifyCmd() *cobra.Command {
 		certify             bool
 		maxBoxes            int
 		certTime            time.Duration
+		rho                 float64
 	)
 	cmd := &cobra.Command{
 		Use:   "verify",
@@ -76,13 +77,16 @@ test set). A model saved with standardisation is checked in its own
 			if maxBoxes < 0 || certTime < 0 {
 				return usagef("--max-boxes and --time must not be negative")
 			}
+			if !(rho >= 0 && rho <= 1) {
+				return usagef("--rho is %v; need 0 ≤ rho ≤ 1", rho)
+			}
 			f, err := rundir.OpenModel(model)
 			if err != nil {
 				return err
 			}
 			m := modelfile.Model[float64](f)
 			if certify {
-				return runCertify(cmd, model, f.Meta, m, &po, certOpts{tol: tol, maxBoxes: maxBoxes, time: certTime, report: rep, json: asJSON, rows: rows})
+				return runCertify(cmd, model, f.Meta, m, &po, certOpts{tol: tol, maxBoxes: maxBoxes, rho: rho, time: certTime, report: rep, json: asJSON, rows: rows})
 			}
 			var sets []pointSet
 			if example != "" {
@@ -154,7 +158,8 @@ test set). A model saved with standardisation is checked in its own
 	f.BoolVar(&asJSON, "json", false, "print the JSON report instead of the table")
 	f.IntVar(&rows, "rows", 24, "grades listed per table (0: all)")
 	f.BoolVar(&certify, "certify", false, "prove or refute the properties at every point of the target's box (branch and bound with interval arithmetic) instead of checking points")
-	f.IntVar(&maxBoxes, "max-boxes", 0, "--certify: budget of boxes for the pointwise proof (0: 4000000)")
+	f.IntVar(&maxBoxes, "max-boxes", 0, "--certify: budget of boxes for the pointwise proof (0: 50000000)")
+	f.Float64Var(&rho, "rho", 0, "--certify: refine each certified sup bound until it is within a factor 1+rho of the largest value seen (0: 1/16)")
 	f.DurationVar(&certTime, "time", 10*time.Minute, "--certify: time limit; grades still open then are undecided (0: none)")
 	return cmd
 }
@@ -162,6 +167,7 @@ test set). A model saved with standardisation is checked in its own
 type certOpts struct {
 	tol      float64
 	maxBoxes int
+	rho      float64
 	time     time.Duration
 	report   string
 	json     bool
@@ -183,7 +189,10 @@ func runCertify(cmd *cobra.Command, path string, meta modelfile.Meta, m *model.M
 	if m.OutDim() != 1 {
 		return fmt.Errorf("%s has %d outputs; --certify needs one", path, m.OutDim())
 	}
-	opt := verify.CertifyOptions{Lo: tg.Box.Lo, Hi: tg.Box.Hi, Tol: o.tol, MaxBoxes: o.maxBoxes}
+	opt := verify.CertifyOptions{Lo: tg.Box.Lo, Hi: tg.Box.Hi, Tol: o.tol, MaxBoxes: o.maxBoxes, Rho: o.rho}
+	if n, err := cmd.Flags().GetInt("threads"); err == nil {
+		opt.Workers = n // 0: one per core
+	}
 	if meta.Method == "constructed" {
 		var cc constructConfig
 		if json.Unmarshal(meta.Config, &cc) == nil && len(cc.LevelEnds) > 0 && cc.LevelEnds[len(cc.LevelEnds)-1] <= len(m.Grades) {
