@@ -47,6 +47,35 @@ type GradeSpec struct {
 	EarlyStop EarlyStop `json:"early_stop"`
 }
 
+// RNG names a family of random streams.
+type RNG string
+
+// The stream families.
+const (
+	// RNGPCG draws grade l's initialisation and minibatch order from one
+	// math/rand/v2 PCG stream seeded with (Seed, l+1). The empty RNG means
+	// RNGPCG.
+	RNGPCG RNG = "pcg"
+	// RNGNumPy draws them as the papers' NumPy code does: every grade
+	// initialises from np.random.seed(Seed), drawing each layer's W as an
+	// out×in array and then b, and epoch e (0-based) of a grade takes its
+	// minibatches from np.random.seed(Seed+1+e).permutation(n). Seed must
+	// then stay below 2³² together with the epoch count.
+	RNGNumPy RNG = "numpy"
+)
+
+// ParseRNG maps "pcg" (or "") and "numpy" to an RNG; the result is in
+// canonical form ("" for pcg).
+func ParseRNG(s string) (RNG, error) {
+	switch RNG(s) {
+	case "", RNGPCG:
+		return "", nil
+	case RNGNumPy:
+		return RNGNumPy, nil
+	}
+	return "", fmt.Errorf("unknown random streams %q (want pcg or numpy)", s)
+}
+
 // Task is what the outputs mean.
 type Task string
 
@@ -82,6 +111,10 @@ type Config struct {
 	// Seed drives initialisation and minibatch shuffling. The same seed,
 	// backend and thread count give bit-identical results.
 	Seed uint64 `json:"seed"`
+	// RNG is the family of random streams initialisation and minibatch
+	// order draw from: RNGPCG (mgdl's own, the default) or RNGNumPy (the
+	// legacy NumPy streams of the papers' reference code; see RNGNumPy).
+	RNG RNG `json:"rng,omitempty"`
 	// Task is Regression (the default when empty) or Classification.
 	Task Task `json:"task,omitempty"`
 	// Ridge is the relative ridge of least-squares refits (refit.go): the
@@ -191,6 +224,18 @@ func (c Config) validate(in, out int) error {
 		if err := g.EarlyStop.validate(); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
+	}
+	switch c.RNG {
+	case "", RNGPCG:
+	case RNGNumPy:
+		for l := 0; l < c.MaxGrades(); l++ {
+			g, _ := c.spec(l)
+			if c.Seed > 1<<32-2 || uint64(g.Epochs) > 1<<32-2-c.Seed {
+				return fmt.Errorf("rng numpy: seed %d and %d epochs pass NumPy's largest seed 2^32-1", c.Seed, g.Epochs)
+			}
+		}
+	default:
+		return fmt.Errorf("rng %q (want pcg or numpy)", c.RNG)
 	}
 	switch c.Task {
 	case "", Regression:

@@ -11,6 +11,7 @@ import (
 	"unsafe"
 
 	"github.com/mgdl/mgdl/data"
+	"github.com/mgdl/mgdl/internal/nprand"
 	"github.com/mgdl/mgdl/limits"
 	"github.com/mgdl/mgdl/metrics"
 	"github.com/mgdl/mgdl/model"
@@ -327,13 +328,21 @@ func (t *Trainer[T]) fit(ctx context.Context, l int, spec GradeSpec) (*nn.MLP[T]
 	rng := rand.New(rand.NewPCG(t.cfg.Seed, uint64(l+1)))
 	net := nn.NewMLP[T](spec.Widths, spec.Activation)
 	net.Softmax = t.softmaxGrade(l)
-	net.Init(spec.Init, rng)
+	var np *npOrder
+	if t.cfg.RNG == RNGNumPy {
+		np = &npOrder{seed: uint32(t.cfg.Seed)}
+		np.rs.Seed(np.seed)
+		net.InitNumPy(spec.Init, &np.rs)
+	} else {
+		net.Init(spec.Init, rng)
+	}
 	if spec.ZeroOutput && l > 0 {
 		out := &net.Layers[len(net.Layers)-1]
 		clear(out.W.Data)
 		clear(out.B)
 	}
 	f := newFitter(net, optim.New[T](spec.Optimizer), rng)
+	f.np = np
 	f.softmax = net.Softmax
 	es := spec.EarlyStop.withDefaults()
 	r := GradeResult{Grade: l + 1, Widths: slices.Clone(spec.Widths), StopReason: StoppedBudget}
@@ -474,10 +483,28 @@ type fitter[T tensor.Float] struct {
 	net              *nn.MLP[T]
 	opt              optim.Optimizer[T]
 	rng              *rand.Rand
-	softmax          bool // cross-entropy on a softmax output instead of MSE
+	np               *npOrder // NumPy's minibatch order instead of rng's (RNGNumPy)
+	softmax          bool     // cross-entropy on a softmax output instead of MSE
 	idx              []int
 	xbuf, ybuf, gbuf []T
 	xb, yb, g        tensor.Dense[T]
+}
+
+// npOrder draws minibatch orders as the papers' NumPy code does: epoch e
+// of a grade shuffles 0..n-1 afresh with np.random.seed(seed+1+e). (A
+// grade's batch size is fixed, so a full-batch grade draws no order and
+// needs no count.)
+type npOrder struct {
+	rs    nprand.RandomState
+	seed  uint32
+	epoch int
+}
+
+// order writes the next epoch's permutation of 0..len(idx)-1 into idx.
+func (o *npOrder) order(idx []int) {
+	o.rs.Seed(o.seed + 1 + uint32(o.epoch))
+	o.epoch++
+	o.rs.Permutation(idx)
 }
 
 func newFitter[T tensor.Float](net *nn.MLP[T], opt optim.Optimizer[T], rng *rand.Rand) *fitter[T] {
@@ -552,7 +579,11 @@ func (f *fitter[T]) epoch(X, Y *tensor.Dense[T], batch int, lr float64) (loss, s
 		f.ybuf = make([]T, batch*Y.Cols)
 	}
 	idx := f.idx
-	f.rng.Shuffle(n, func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
+	if f.np != nil {
+		f.np.order(idx)
+	} else {
+		f.rng.Shuffle(n, func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
+	}
 	var total float64
 	for i0 := 0; i0 < n; i0 += batch {
 		b := min(batch, n-i0)

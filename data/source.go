@@ -102,6 +102,9 @@ type Source struct {
 	// data (phases, random validation and test points).
 	Example string `json:"example,omitempty"`
 	Seed    uint64 `json:"seed"`
+	// RNG selects the example's random streams: "" (mgdl's PCG streams)
+	// or "numpy" (those of the papers' NumPy code, GenerateNumPy).
+	RNG string `json:"rng,omitempty"`
 	// File is the data file or folder.
 	File string `json:"file,omitempty"`
 	// Inputs and Targets choose CSV columns (names or 0-based indices;
@@ -124,6 +127,21 @@ type Source struct {
 	// set by Pin when a run starts: a run resumed, or repeated from its
 	// config.json, refuses data files that have changed since.
 	DataSHA256 string `json:"data_sha256,omitempty"`
+}
+
+// RNGNumPy is the Source.RNG of the papers' NumPy streams.
+const RNGNumPy = "numpy"
+
+// ParseRNG maps "pcg" (or "") and "numpy" to a Source.RNG in canonical
+// form ("" for pcg).
+func ParseRNG(s string) (string, error) {
+	switch s {
+	case "", "pcg":
+		return "", nil
+	case RNGNumPy:
+		return RNGNumPy, nil
+	}
+	return "", fmt.Errorf("unknown random streams %q (want pcg or numpy)", s)
 }
 
 // Files returns the files (or folder) the source reads: the data file and,
@@ -219,14 +237,15 @@ func DefaultSource() Source {
 // IsFile reports whether the data come from a file rather than an example.
 func (s Source) IsFile() bool { return s.File != "" }
 
-// MarshalJSON writes only the fields that apply: example and seed for an
-// example, the file settings for a file.
+// MarshalJSON writes only the fields that apply: example, seed and random
+// streams for an example, the file settings for a file.
 func (s Source) MarshalJSON() ([]byte, error) {
 	if !s.IsFile() {
 		return json.Marshal(struct {
 			Example string `json:"example"`
 			Seed    uint64 `json:"seed"`
-		}{s.Example, s.Seed})
+			RNG     string `json:"rng,omitempty"`
+		}{s.Example, s.Seed, s.RNG})
 	}
 	type file Source // without the method
 	f := file(s)
@@ -271,6 +290,9 @@ func (s Source) Resolve() (Source, error) {
 			return Source{}, err
 		}
 		s.Standardize = std
+		if s.RNG != "" {
+			return Source{}, settingErrorf("data: random streams (rng %q) apply to synthetic examples, not to the file %s", s.RNG, s.File)
+		}
 		s.Seed = 0
 		return s, nil
 	}
@@ -281,7 +303,19 @@ func (s Source) Resolve() (Source, error) {
 	if err != nil {
 		return Source{}, &SettingError{err}
 	}
-	return Source{Example: ex.Name, Seed: s.Seed}, nil
+	rng, err := ParseRNG(s.RNG)
+	if err != nil {
+		return Source{}, &SettingError{fmt.Errorf("data: %w", err)}
+	}
+	if rng == RNGNumPy {
+		if !ex.HasNumPy() {
+			return Source{}, settingErrorf("data: example %s has no NumPy data stream (spectral1..4 and manifold-q0/q4 have)", ex.Name)
+		}
+		if s.Seed < 1 || s.Seed > 1<<32-1 {
+			return Source{}, settingErrorf("data: NumPy data seed %d: want 1..4294967295", s.Seed)
+		}
+	}
+	return Source{Example: ex.Name, Seed: s.Seed, RNG: rng}, nil
 }
 
 // Loaded is a source read whole, in float64.
@@ -307,7 +341,13 @@ func (s Source) Load() (*Loaded, error) {
 		if err != nil {
 			return nil, &SettingError{err}
 		}
-		return &Loaded{Splits: Generate[float64](ex, s.Seed), Task: ex.Task, Name: ex.Name, Standardize: StandardizeNone}, nil
+		sp := Generate[float64](ex, s.Seed)
+		if s.RNG == RNGNumPy {
+			if sp, err = GenerateNumPy[float64](ex, s.Seed); err != nil {
+				return nil, &SettingError{err}
+			}
+		}
+		return &Loaded{Splits: sp, Task: ex.Task, Name: ex.Name, Standardize: StandardizeNone}, nil
 	}
 	c, err := Read(s.File, ReadOptions{Inputs: s.Inputs, Targets: s.Targets, Missing: s.Missing})
 	if err != nil {

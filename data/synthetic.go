@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/mgdl/mgdl/internal/nprand"
 	"github.com/mgdl/mgdl/tensor"
 )
 
@@ -21,7 +22,13 @@ type Example struct {
 	// Task is "classification" for one-hot targets, "" for regression.
 	Task string
 	gen  func(rng *rand.Rand) Splits[float64]
+	// numpy, when set, draws the data as the papers' NumPy code does
+	// (GenerateNumPy).
+	numpy func(seed uint32) Splits[float64]
 }
+
+// HasNumPy reports whether the example has a NumPy stream (GenerateNumPy).
+func (e Example) HasNumPy() bool { return e.numpy != nil }
 
 var examples = map[string]Example{}
 
@@ -58,6 +65,68 @@ func Generate[T tensor.Float](e Example, seed uint64) Splits[T] {
 	return ConvertSplits[T](e.gen(rng))
 }
 
+// GenerateNumPy draws the example's splits with the random streams of the
+// papers' NumPy code (package nprand). For the spectral and manifold
+// examples, data seed d draws the phases and then, afresh, the validation
+// points from np.random.RandomState(d-1) and the test points from
+// RandomState(d): seed 1 gives the authors' data (their seeds 0 and 1).
+// Grids are computed as numpy.arange and numpy.linspace compute them. The
+// seed must be 1..2³²-1; an example without a NumPy stream is an error.
+func GenerateNumPy[T tensor.Float](e Example, seed uint64) (Splits[T], error) {
+	if e.numpy == nil {
+		return Splits[T]{}, fmt.Errorf("example %s has no NumPy data stream (spectral1..4 and manifold-q0/q4 have)", e.Name)
+	}
+	if seed < 1 || seed > 1<<32-1 {
+		return Splits[T]{}, fmt.Errorf("NumPy data seed %d: want 1..4294967295", seed)
+	}
+	return ConvertSplits[T](e.numpy(uint32(seed))), nil
+}
+
+// npLinspace is numpy.linspace(a, b, n): a + i·((b-a)/(n-1)), the last
+// point exactly b.
+func npLinspace(a, b float64, n int) []float64 {
+	out := make([]float64, n)
+	step := (b - a) / float64(n-1)
+	for i := range out {
+		out[i] = float64(i)*step + a
+	}
+	if n > 1 {
+		out[n-1] = b
+	}
+	return out
+}
+
+// npGrid is numpy.arange(0, 1, 1/n): i·(1/n).
+func npGrid(n int) []float64 {
+	out := make([]float64, n)
+	step := 1 / float64(n)
+	for i := range out {
+		out[i] = float64(i) * step
+	}
+	return out
+}
+
+// npUniform is RandomState.uniform(0, 1, n).
+func npUniform(r *nprand.RandomState, n int) []float64 {
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = r.Uniform(0, 1)
+	}
+	return out
+}
+
+// newSpectralNumPy is newSpectral with NumPy's linspace and phases
+// RandomState(seed-1).uniform(0, 2π).
+func newSpectralNumPy(setting, terms int, kmax float64, seed uint32) spectral {
+	s := spectral{kappa: npLinspace(10, kmax, terms), phi: make([]float64, terms)}
+	r := nprand.New(seed - 1)
+	for j := range s.phi {
+		s.phi[j] = r.Uniform(0, 2*math.Pi)
+	}
+	s.amp = amplitude(setting, terms, npLinspace)
+	return s
+}
+
 // linspace returns n points from a to b inclusive (numpy.linspace).
 func linspace(a, b float64, n int) []float64 {
 	out := make([]float64, n)
@@ -82,21 +151,26 @@ func newSpectral(setting, terms int, kmax float64, rng *rand.Rand) spectral {
 	for j := range s.phi {
 		s.phi[j] = 2 * math.Pi * rng.Float64()
 	}
+	s.amp = amplitude(setting, terms, linspace)
+	return s
+}
+
+// amplitude returns A_j(t) of a spectral setting, with lin computing the
+// linspace of the amplitudes.
+func amplitude(setting, terms int, lin func(a, b float64, n int) []float64) func(j int, t float64) float64 {
 	switch setting {
 	case 1:
-		s.amp = func(int, float64) float64 { return 1 }
+		return func(int, float64) float64 { return 1 }
 	case 2:
-		a := linspace(1, 0.05, terms)
-		s.amp = func(j int, _ float64) float64 { return a[j] }
+		a := lin(1, 0.05, terms)
+		return func(j int, _ float64) float64 { return a[j] }
 	case 3:
-		s.amp = func(j int, t float64) float64 { return math.Exp(-t) * math.Cos(float64(j)*t) }
+		return func(j int, t float64) float64 { return math.Exp(-t) * math.Cos(float64(j)*t) }
 	case 4:
-		a := linspace(0.05, 1, terms)
-		s.amp = func(j int, _ float64) float64 { return a[j] }
-	default:
-		panic("data: spectral setting must be 1..4")
+		a := lin(0.05, 1, terms)
+		return func(j int, _ float64) float64 { return a[j] }
 	}
-	return s
+	panic("data: spectral setting must be 1..4")
 }
 
 func (s spectral) at(t float64) float64 {
@@ -159,6 +233,14 @@ func init() {
 					Test:  sample(uniform(rng, 2000), 1, identity1, s.at),
 				}
 			},
+			numpy: func(seed uint32) Splits[float64] {
+				s := newSpectralNumPy(setting, 20, 200, seed)
+				return Splits[float64]{
+					Train: sample(npGrid(6000), 1, identity1, s.at),
+					Val:   sample(npUniform(nprand.New(seed-1), 2000), 1, identity1, s.at),
+					Test:  sample(npUniform(nprand.New(seed), 2000), 1, identity1, s.at),
+				}
+			},
 		})
 	}
 	for _, q := range []int{0, 4} {
@@ -170,14 +252,18 @@ func init() {
 			InDim: 2, OutDim: 1,
 			gen: func(rng *rand.Rand) Splits[float64] {
 				s := newSpectral(1, 40, 400, rng)
-				in := func(t float64, x []float64) {
-					r := 1 + 0.5*math.Sin(2*math.Pi*float64(q)*t)
-					x[0], x[1] = r*math.Cos(2*math.Pi*t), r*math.Sin(2*math.Pi*t)
-				}
 				return Splits[float64]{
-					Train: sample(grid(12000), 2, in, s.at),
-					Val:   sample(uniform(rng, 4000), 2, in, s.at),
-					Test:  sample(uniform(rng, 4000), 2, in, s.at),
+					Train: sample(grid(12000), 2, manifoldAt(q), s.at),
+					Val:   sample(uniform(rng, 4000), 2, manifoldAt(q), s.at),
+					Test:  sample(uniform(rng, 4000), 2, manifoldAt(q), s.at),
+				}
+			},
+			numpy: func(seed uint32) Splits[float64] {
+				s := newSpectralNumPy(1, 40, 400, seed)
+				return Splits[float64]{
+					Train: sample(npGrid(12000), 2, manifoldAt(q), s.at),
+					Val:   sample(npUniform(nprand.New(seed-1), 4000), 2, manifoldAt(q), s.at),
+					Test:  sample(npUniform(nprand.New(seed), 4000), 2, manifoldAt(q), s.at),
 				}
 			},
 		})
@@ -210,6 +296,15 @@ func init() {
 				return Splits[float64]{Train: train, Val: val, Test: sample(linspace(e.a, e.b, 1000), 1, identity1, e.f)}
 			},
 		})
+	}
+}
+
+// manifoldAt returns the input map of the manifold example with q:
+// x(t) = (1 + ½ sin(2π q t))(cos 2πt, sin 2πt).
+func manifoldAt(q int) func(t float64, x []float64) {
+	return func(t float64, x []float64) {
+		r := 1 + 0.5*math.Sin(2*math.Pi*float64(q)*t)
+		x[0], x[1] = r*math.Cos(2*math.Pi*t), r*math.Sin(2*math.Pi*t)
 	}
 }
 

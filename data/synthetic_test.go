@@ -118,3 +118,51 @@ func TestDigitsPinned(t *testing.T) {
 		}
 	}
 }
+
+// TestGenerateNumPyMatchesAuthors pins the NumPy-stream data against the
+// values NumPy 1.24 computes with the authors' procedure
+// (bench/reference/mgdl_numpy.py spectral(setting, seed)): the second
+// input and the first, second and last targets of each split.
+func TestGenerateNumPyMatchesAuthors(t *testing.T) {
+	cases := []struct {
+		name string
+		seed uint64
+		want [3][4]float64 // per split: x[1], y[0], y[1], y[last]
+	}{
+		{"spectral2", 1, [3][4]float64{
+			{0.00016666666666666666, -3.010539398746615, -3.0380069750286443, -2.965147421589666},
+			{0.7151893663724195, -1.1000204891330787, 1.6604624329960918, -3.1004029982358703},
+			{0.7203244934421581, 0.08250478391773919, 0.4119994593079274, -1.1949126394151974}}},
+		{"spectral3", 4, [3][4]float64{
+			{0.00016666666666666666, 1.238497602412671, 0.7936674860705353, 0.6469546295111782},
+			{0.7081478226181048, 1.702447452020418, -0.8941819390921655, -0.16873898828641348},
+			{0.5472322491757223, -1.9875425381172287, -1.588970917784163, -0.6982282190966659}}},
+	}
+	for _, c := range cases {
+		e, err := Lookup(c.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := GenerateNumPy[float64](e, c.seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, d := range []Dataset[float64]{s.Train, s.Val, s.Test} {
+			n := d.Len()
+			got := [4]float64{d.X.Data[1], d.Y.Data[0], d.Y.Data[1], d.Y.Data[n-1]}
+			for i, w := range c.want[k] {
+				// Inputs are exact; targets within a few ulps (Go's math.Sin
+				// and glibc's sin may round differently).
+				if tol := 1e-14 * math.Abs(w); math.Abs(got[i]-w) > tol {
+					t.Errorf("%s seed %d split %d value %d: %.17g, NumPy %.17g", c.name, c.seed, k, i, got[i], w)
+				}
+			}
+		}
+	}
+	if _, err := GenerateNumPy[float64](examples["xu1"], 1); err == nil {
+		t.Error("xu1 has no NumPy stream, but GenerateNumPy gave no error")
+	}
+	if _, err := GenerateNumPy[float64](examples["spectral1"], 0); err == nil {
+		t.Error("NumPy data seed 0 was accepted")
+	}
+}

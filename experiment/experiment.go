@@ -117,6 +117,9 @@ func (c *Config) Resolve(l *data.Loaded) error {
 	if _, err := ParseMethod(string(c.Method)); err != nil {
 		return &mgdl.ConfigError{Err: err}
 	}
+	if c.RNG, err = mgdl.ParseRNG(string(c.RNG)); err != nil {
+		return &mgdl.ConfigError{Err: err}
+	}
 	if c.DType != "float64" && c.DType != "float32" {
 		return &mgdl.ConfigError{Err: fmt.Errorf("dtype %q: want float64 or float32", c.DType)}
 	}

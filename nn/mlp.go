@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/mgdl/mgdl/internal/nprand"
 	"github.com/mgdl/mgdl/tensor"
 )
 
@@ -151,6 +152,38 @@ func (n *MLP[T]) InitLayer(i int, scheme Init, rng *rand.Rand) {
 		}
 		for k := range L.B {
 			L.B[k] = T((2*rng.Float64() - 1) * s)
+		}
+	}
+}
+
+// InitNumPy draws the parameters as the papers' NumPy code does from one
+// legacy RandomState, layer by layer: Xavier takes W as an out×in array
+// np.random.uniform(-1, 1, (out, in))·sqrt(1/in) and then b the same way
+// (out×1); He takes W = np.random.randn(out, in)·sqrt(2/in) and b = 0.
+// W is stored in×out, so the draws fill it column by column.
+func (n *MLP[T]) InitNumPy(scheme Init, r *nprand.RandomState) {
+	for i := range n.Layers {
+		L := &n.Layers[i]
+		in, out := L.In, L.Out
+		switch scheme {
+		case He:
+			s := math.Sqrt(2 / float64(in))
+			for o := 0; o < out; o++ {
+				for k := 0; k < in; k++ {
+					L.W.Data[k*out+o] = T(r.Gauss() * s)
+				}
+			}
+			clear(L.B)
+		default:
+			s := math.Sqrt(1 / float64(in))
+			for o := 0; o < out; o++ {
+				for k := 0; k < in; k++ {
+					L.W.Data[k*out+o] = T(r.Uniform(-1, 1) * s)
+				}
+			}
+			for o := range L.B {
+				L.B[o] = T(r.Uniform(-1, 1) * s)
+			}
 		}
 	}
 }

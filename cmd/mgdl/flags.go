@@ -28,6 +28,7 @@ type runFlags struct {
 	config                 string
 	method, dtype, example string
 	seed, dataSeed         uint64
+	rng, dataRNG           string
 	data, inputs, targets  string
 	missing, standardize   string
 	val, test              float64
@@ -69,8 +70,10 @@ func (o *runFlags) addFlags(f *pflag.FlagSet, withData bool, g mgdl.GradeSpec) {
 		f.StringVar(&o.standardize, "standardize", string(src.Standardize), "standardise with the training set's mean and standard deviation: none, inputs, targets, both (saved with the model, applied by predict and eval; training metrics are then in standardised units, eval's in the original ones)")
 	}
 	f.Uint64Var(&o.dataSeed, "data-seed", src.Seed, "seed for the synthetic data (phases, random validation and test points)")
+	f.StringVar(&o.dataRNG, "data-rng", "pcg", "random streams of the synthetic data: pcg (mgdl's) or numpy (the papers' NumPy code: with --data-seed 1 the authors' data; docs/EXPERIMENTS.md)")
 	f.StringVar(&o.dtype, "dtype", d.DType, "float64 or float32")
 	f.Uint64Var(&o.seed, "seed", d.Seed, "seed for initialisation and minibatch order")
+	f.StringVar(&o.rng, "rng", "pcg", "random streams of initialisation and minibatch order: pcg (mgdl's) or numpy (as the papers' NumPy code draws them from --seed; docs/EXPERIMENTS.md)")
 	f.StringVar(&o.grades, "grades", "", `grade widths as JSON, e.g. '[[1,256,256,1],[256,256,256,1]]' (default: the example's, or a default architecture for the data)`)
 	f.StringVar(&o.epochs, "epochs", strconv.Itoa(g.Epochs), "epochs per grade: one number, or a comma list with one per grade (an example's recipe may set others)")
 	f.StringVar(&o.lr, "lr", formatFloat(g.LR.Max), "learning rate at the first epoch: one, or a comma list per grade")
@@ -149,6 +152,11 @@ func (o *runFlags) applyRun(c *experiment.Config) error {
 	if o.set("seed") {
 		c.Seed = o.seed
 	}
+	if o.set("rng") {
+		if c.RNG, err = mgdl.ParseRNG(o.rng); err != nil {
+			return usagef("--rng: %v", err)
+		}
+	}
 	if o.set("example") && o.set("data") {
 		return usagef("give --example or --data, not both")
 	}
@@ -170,6 +178,11 @@ func (o *runFlags) applyRun(c *experiment.Config) error {
 	}
 	if o.set("data-seed") {
 		c.Data.Seed = o.dataSeed
+	}
+	if o.set("data-rng") {
+		if c.Data.RNG, err = data.ParseRNG(o.dataRNG); err != nil {
+			return usagef("--data-rng: %v", err)
+		}
 	}
 	fileOnly := []string{"inputs", "targets", "missing", "val", "test", "split-seed", "standardize"}
 	for _, name := range fileOnly {

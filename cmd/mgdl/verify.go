@@ -25,6 +25,7 @@ func newVerifyCmd() *cobra.Command {
 		po                  pointsOpts
 		model, example, rep string
 		dataSeed            uint64
+		dataRNG             string
 		rows                int
 		tol                 float64
 		asJSON              bool
@@ -94,7 +95,16 @@ test set). A model saved with standardisation is checked in its own
 				if err != nil {
 					return usageError{err}
 				}
+				rng, err := data.ParseRNG(dataRNG)
+				if err != nil {
+					return usagef("--data-rng: %v", err)
+				}
 				s := data.Generate[float64](ex, dataSeed)
+				if rng == data.RNGNumPy {
+					if s, err = data.GenerateNumPy[float64](ex, dataSeed); err != nil {
+						return usageError{err}
+					}
+				}
 				sets = append(sets, pointSet{name: "training points", x: s.Train.X, y: s.Train.Y.Raw()})
 				if s.Test.Len() > 0 {
 					sets = append(sets, pointSet{name: "test points", x: s.Test.X, y: s.Test.Y.Raw()})
@@ -153,6 +163,7 @@ test set). A model saved with standardisation is checked in its own
 	f.StringVar(&model, "model", "", "model file (.safetensors) or run folder holding model.safetensors")
 	f.StringVar(&example, "example", "", "synthetic example: check on its training and test sets")
 	f.Uint64Var(&dataSeed, "data-seed", 1, "--example: seed of the synthetic data (as in mgdl train)")
+	f.StringVar(&dataRNG, "data-rng", "pcg", "--example: random streams of the synthetic data, pcg or numpy (as in mgdl train)")
 	f.Float64Var(&tol, "tol", 0, "round-off allowance for violations and sign flips (0: 1e-12·max|y|)")
 	f.StringVar(&rep, "report", "", "also write the JSON report to this file")
 	f.BoolVar(&asJSON, "json", false, "print the JSON report instead of the table")
