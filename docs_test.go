@@ -68,6 +68,7 @@ var budget = map[string]string{
 	"mgdl train --config examples/spectral2-authors.yaml --out runs/s2-authors":                                  "mgdl train --config examples/spectral2-authors.yaml --out runs/s2-authors --epochs 2",
 	"mgdl train --config examples/spectral2-authors.yaml --method sgdl --out runs/s2-authors-sgdl":               "mgdl train --config examples/spectral2-authors.yaml --method sgdl --out runs/s2-authors-sgdl --epochs 2",
 	"mgdl train --example spectral2 --epochs 1000 --lr 1e-4 --rng numpy --data-rng numpy --seed 1 --out runs/b1": "mgdl train --example spectral2 --epochs 1000 --lr 1e-4 --rng numpy --data-rng numpy --seed 1 --out runs/b1 --epochs 2",
+	"mgdl train --config examples/spectral2-mgdl.yaml --out runs/s2-paper":                                       "mgdl train --config examples/spectral2-mgdl.yaml --out runs/s2-paper --epochs 2",
 	"mgdl demo --progress none":                                                                                  "mgdl demo --progress none --epochs 2",
 	"mgdl bench --step":                                                                                          "mgdl bench --step --repeat 1 --backends go",
 	"go test ./tensor -run '^$' -bench 'Gemm$' -benchtime 100ms -count 3":                                        "go test ./tensor -run '^$' -bench 'Gemm$' -benchtime 100ms -count 3 -benchtime 1x -count 1",
