@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/mgdl/mgdl/data"
 	"github.com/mgdl/mgdl/internal/buildinfo"
 	"github.com/mgdl/mgdl/limits"
 	"github.com/mgdl/mgdl/nn"
@@ -65,15 +66,10 @@ const (
 )
 
 // ParseRNG maps "pcg" (or "") and "numpy" to an RNG; the result is in
-// canonical form ("" for pcg).
+// canonical form ("" for pcg). The names are those of data.ParseRNG.
 func ParseRNG(s string) (RNG, error) {
-	switch RNG(s) {
-	case "", RNGPCG:
-		return "", nil
-	case RNGNumPy:
-		return RNGNumPy, nil
-	}
-	return "", fmt.Errorf("unknown random streams %q (want pcg or numpy)", s)
+	v, err := data.ParseRNG(s)
+	return RNG(v), err
 }
 
 // Task is what the outputs mean.
@@ -225,17 +221,15 @@ func (c Config) validate(in, out int) error {
 			return fmt.Errorf("%s: %w", name, err)
 		}
 	}
-	switch c.RNG {
-	case "", RNGPCG:
-	case RNGNumPy:
-		for l := 0; l < c.MaxGrades(); l++ {
-			g, _ := c.spec(l)
-			if c.Seed > 1<<32-2 || uint64(g.Epochs) > 1<<32-2-c.Seed {
-				return fmt.Errorf("rng numpy: seed %d and %d epochs pass NumPy's largest seed 2^32-1", c.Seed, g.Epochs)
-			}
+	rng, err := ParseRNG(string(c.RNG))
+	if err != nil {
+		return err
+	}
+	for l := 0; rng == RNGNumPy && l < c.MaxGrades(); l++ {
+		g, _ := c.spec(l)
+		if c.Seed > 1<<32-2 || uint64(g.Epochs) > 1<<32-2-c.Seed {
+			return fmt.Errorf("rng numpy: seed %d and %d epochs pass NumPy's largest seed 2^32-1", c.Seed, g.Epochs)
 		}
-	default:
-		return fmt.Errorf("rng %q (want pcg or numpy)", c.RNG)
 	}
 	switch c.Task {
 	case "", Regression:

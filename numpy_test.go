@@ -12,6 +12,21 @@ import (
 	"github.com/mgdl/mgdl/data"
 )
 
+// authorsSpectral2 returns spectral2 drawn with the NumPy streams, data
+// seed 1: the authors' data.
+func authorsSpectral2(t *testing.T) data.Splits[float64] {
+	t.Helper()
+	e, err := data.Lookup("spectral2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := data.GenerateNumPy[float64](e, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // TestNumPyStreamsMatchReference trains with RNGNumPy on the NumPy-stream
 // spectral2 data and compares every grade's RSEs with those printed by the
 // independent NumPy implementation of the recipe:
@@ -23,14 +38,7 @@ import (
 // of the products differs, so the figures agree far beyond the digits a
 // different seed would change.
 func TestNumPyStreamsMatchReference(t *testing.T) {
-	e, err := data.Lookup("spectral2")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := data.GenerateNumPy[float64](e, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := authorsSpectral2(t)
 	cfg := smallConfig(3, []int{1, 16, 16, 1}, []int{16, 16, 16, 1})
 	cfg.Seed, cfg.RNG = 5, RNGNumPy
 	_, res, err := Train(context.Background(), cfg, s, nil)
@@ -135,14 +143,7 @@ func TestNumPyReferenceScript(t *testing.T) {
 	if py == "" {
 		t.Skip("no python3 with NumPy (Debian: python3-numpy); the pinned figures of TestNumPyStreamsMatchReference still apply")
 	}
-	e, err := data.Lookup("spectral2")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := data.GenerateNumPy[float64](e, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := authorsSpectral2(t)
 	for _, seed := range []string{"5", "11"} {
 		args := append([]string(nil), referenceCmd...)
 		args[len(args)-1] = seed

@@ -308,11 +308,8 @@ func (s Source) Resolve() (Source, error) {
 		return Source{}, &SettingError{fmt.Errorf("data: %w", err)}
 	}
 	if rng == RNGNumPy {
-		if !ex.HasNumPy() {
-			return Source{}, settingErrorf("data: example %s has no NumPy data stream (spectral1..4 and manifold-q0/q4 have)", ex.Name)
-		}
-		if s.Seed < 1 || s.Seed > 1<<32-1 {
-			return Source{}, settingErrorf("data: NumPy data seed %d: want 1..4294967295", s.Seed)
+		if err := ex.checkNumPy(s.Seed); err != nil {
+			return Source{}, &SettingError{fmt.Errorf("data: %w", err)}
 		}
 	}
 	return Source{Example: ex.Name, Seed: s.Seed, RNG: rng}, nil
@@ -341,11 +338,9 @@ func (s Source) Load() (*Loaded, error) {
 		if err != nil {
 			return nil, &SettingError{err}
 		}
-		sp := Generate[float64](ex, s.Seed)
-		if s.RNG == RNGNumPy {
-			if sp, err = GenerateNumPy[float64](ex, s.Seed); err != nil {
-				return nil, &SettingError{err}
-			}
+		sp, err := GenerateWith[float64](ex, s.Seed, s.RNG)
+		if err != nil {
+			return nil, &SettingError{err}
 		}
 		return &Loaded{Splits: sp, Task: ex.Task, Name: ex.Name, Standardize: StandardizeNone}, nil
 	}

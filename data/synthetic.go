@@ -27,9 +27,6 @@ type Example struct {
 	numpy func(seed uint32) Splits[float64]
 }
 
-// HasNumPy reports whether the example has a NumPy stream (GenerateNumPy).
-func (e Example) HasNumPy() bool { return e.numpy != nil }
-
 var examples = map[string]Example{}
 
 func register(e Example) { examples[e.Name] = e }
@@ -73,13 +70,33 @@ func Generate[T tensor.Float](e Example, seed uint64) Splits[T] {
 // Grids are computed as numpy.arange and numpy.linspace compute them. The
 // seed must be 1..2³²-1; an example without a NumPy stream is an error.
 func GenerateNumPy[T tensor.Float](e Example, seed uint64) (Splits[T], error) {
-	if e.numpy == nil {
-		return Splits[T]{}, fmt.Errorf("example %s has no NumPy data stream (spectral1..4 and manifold-q0/q4 have)", e.Name)
-	}
-	if seed < 1 || seed > 1<<32-1 {
-		return Splits[T]{}, fmt.Errorf("NumPy data seed %d: want 1..4294967295", seed)
+	if err := e.checkNumPy(seed); err != nil {
+		return Splits[T]{}, err
 	}
 	return ConvertSplits[T](e.numpy(uint32(seed))), nil
+}
+
+// GenerateWith draws the example's splits from seed with the streams rng
+// names (a Source.RNG: "" for Generate's, RNGNumPy for GenerateNumPy's).
+func GenerateWith[T tensor.Float](e Example, seed uint64, rng string) (Splits[T], error) {
+	switch rng {
+	case "":
+		return Generate[T](e, seed), nil
+	case RNGNumPy:
+		return GenerateNumPy[T](e, seed)
+	}
+	return Splits[T]{}, fmt.Errorf("unknown random streams %q (want pcg or numpy)", rng)
+}
+
+// checkNumPy reports why GenerateNumPy cannot draw e from seed.
+func (e Example) checkNumPy(seed uint64) error {
+	if e.numpy == nil {
+		return fmt.Errorf("example %s has no NumPy data stream (spectral1..4 and manifold-q0/q4 have)", e.Name)
+	}
+	if seed < 1 || seed > 1<<32-1 {
+		return fmt.Errorf("NumPy data seed %d: want 1..4294967295", seed)
+	}
+	return nil
 }
 
 // npLinspace is numpy.linspace(a, b, n): a + i·((b-a)/(n-1)), the last

@@ -99,11 +99,9 @@ test set). A model saved with standardisation is checked in its own
 				if err != nil {
 					return usagef("--data-rng: %v", err)
 				}
-				s := data.Generate[float64](ex, dataSeed)
-				if rng == data.RNGNumPy {
-					if s, err = data.GenerateNumPy[float64](ex, dataSeed); err != nil {
-						return usageError{err}
-					}
+				s, err := data.GenerateWith[float64](ex, dataSeed, rng)
+				if err != nil {
+					return usageError{err}
 				}
 				sets = append(sets, pointSet{name: "training points", x: s.Train.X, y: s.Train.Y.Raw()})
 				if s.Test.Len() > 0 {
