@@ -77,6 +77,9 @@ var budget = map[string]string{
 	"go test -run XXX -bench GradeEpoch -benchtime 5x .":                                                         "go test -run XXX -bench GradeEpoch -benchtime 5x . -benchtime 1x",
 	"mgdl verify --model runs/xu1-5 --target 'sin(100*x)' --certify":                                             "mgdl verify --model runs/xu1-5 --target 'sin(100*x)' --certify --time 5s",
 	"./mgdl verify --model runs/c2 --target 'sin(2*pi*x)*cos(2*pi*y) + 0.5*(x - y)' --certify":                   "./mgdl verify --model runs/c2 --target 'sin(2*pi*x)*cos(2*pi*y) + 0.5*(x - y)' --certify --rho 1",
+	"./mgdl reproduce xu1 spectral2 --out runs/repro":                                                            "./mgdl reproduce xu1 spectral2 --out runs/repro --max-epochs 1",
+	"mgdl reproduce xu1 --out runs/reproduce":                                                                    "mgdl reproduce xu1 --out runs/reproduce --max-epochs 1",
+	"mgdl reproduce spectral2 --budget paper --out runs/paper":                                                   "mgdl reproduce spectral2 --budget paper --out runs/paper --max-epochs 1",
 	"bench/compare.sh --rounds 3 --repeat 5":                                                                     "bench/compare.sh --rounds 3 --repeat 5 --rounds 1 --repeat 1 --search-repeat 1",
 }
 
@@ -87,8 +90,9 @@ var notRunFiles = map[string]string{
 
 // notRun are printed commands the test does not run, with the reason.
 var notRun = map[string]string{
-	"go test ./...":        "the test command itself (CI runs it)",
-	"go test -short ./...": "the test command itself, shorter",
+	"go test ./...":                       "the test command itself (CI runs it)",
+	"go test -short ./...":                "the test command itself, shorter",
+	"mgdl reproduce --out runs/reproduce": "every experiment (about a minute even at --max-epochs 1): TestReproduceDirections (cmd/mgdl, MGDL_LONG=1) runs them all, capped, and TestEveryExperimentConfigures (repro) builds every run",
 }
 
 // runningVar is set in the environment of the commands run, so that a

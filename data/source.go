@@ -123,6 +123,9 @@ type Source struct {
 	// Standardize standardises inputs and/or targets with the training
 	// set's statistics (saved with the model, undone on predictions).
 	Standardize Standardize `json:"standardize"`
+	// LabelNoise, when set, perturbs the training and validation targets
+	// (not the test targets) as the papers' MNIST experiment does.
+	LabelNoise *LabelNoise `json:"label_noise,omitempty"`
 	// DataSHA256 is the SHA-256 of the files the source reads (Files),
 	// set by Pin when a run starts: a run resumed, or repeated from its
 	// config.json, refuses data files that have changed since.
@@ -242,10 +245,11 @@ func (s Source) IsFile() bool { return s.File != "" }
 func (s Source) MarshalJSON() ([]byte, error) {
 	if !s.IsFile() {
 		return json.Marshal(struct {
-			Example string `json:"example"`
-			Seed    uint64 `json:"seed"`
-			RNG     string `json:"rng,omitempty"`
-		}{s.Example, s.Seed, s.RNG})
+			Example string      `json:"example"`
+			Seed    uint64      `json:"seed"`
+			RNG     string      `json:"rng,omitempty"`
+			Noise   *LabelNoise `json:"label_noise,omitempty"`
+		}{s.Example, s.Seed, s.RNG, s.LabelNoise})
 	}
 	type file Source // without the method
 	f := file(s)
@@ -261,6 +265,11 @@ func (s Source) MarshalJSON() ([]byte, error) {
 // that do not apply to the kind of source cleared. It returns the resolved
 // source; errors are *SettingError or name a missing example.
 func (s Source) Resolve() (Source, error) {
+	if s.LabelNoise != nil {
+		if err := s.LabelNoise.check(); err != nil {
+			return Source{}, err
+		}
+	}
 	if s.IsFile() {
 		if s.Example != "" {
 			return Source{}, settingErrorf("data: give an example or a file, not both (example %q, file %q)", s.Example, s.File)
@@ -312,7 +321,7 @@ func (s Source) Resolve() (Source, error) {
 			return Source{}, &SettingError{fmt.Errorf("data: %w", err)}
 		}
 	}
-	return Source{Example: ex.Name, Seed: s.Seed, RNG: rng}, nil
+	return Source{Example: ex.Name, Seed: s.Seed, RNG: rng, LabelNoise: s.LabelNoise}, nil
 }
 
 // Loaded is a source read whole, in float64.
@@ -333,6 +342,16 @@ type Loaded struct {
 
 // Load reads the data s names, split as s says. s should be resolved.
 func (s Source) Load() (*Loaded, error) {
+	l, err := s.load()
+	if err != nil || s.LabelNoise == nil {
+		return l, err
+	}
+	l.Splits.Train = s.LabelNoise.Apply(l.Splits.Train)
+	l.Splits.Val = s.LabelNoise.Apply(l.Splits.Val)
+	return l, nil
+}
+
+func (s Source) load() (*Loaded, error) {
 	if !s.IsFile() {
 		ex, err := Lookup(s.Example)
 		if err != nil {

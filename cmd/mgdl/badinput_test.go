@@ -376,6 +376,13 @@ func badInputCases(t *testing.T, dir string) []badCase {
 		{gSettings, "an empty configuration", []string{"train", "--config", w("empty.yaml", ""), "--out", path("out")}, 2, "the file is empty; want a mapping of settings", nil},
 		{gSettings, "a configuration that is a list", []string{"train", "--config", w("list.yaml", "- 1\n- 2\n"), "--out", path("out")}, 2, "want a mapping of settings", nil},
 		{gSettings, "a model file as configuration", []string{"train", "--config", model, "--out", path("out")}, 2, "not valid YAML or JSON", nil},
+		{gSettings, "label noise that is not a number", []string{"train", "--config", w("noise.yaml", "data: {example: xu1, label_noise: {beta: lots, kappa: 5}}\n"), "--out", path("out")}, 2, "data.label_noise.beta: want a number, got a string", nil},
+		{gSettings, "reproduce: an unknown experiment", []string{"reproduce", "spectral9", "--out", path("rp")}, 2, `no experiment "spectral9" (want one of spectral1, spectral2`, nil},
+		{gSettings, "reproduce: an unknown budget", []string{"reproduce", "xu1", "--budget", "long", "--out", path("rp")}, 2, `budget "long": want quick or paper`, nil},
+		{gSettings, "reproduce: no --out", []string{"reproduce", "xu1"}, 2, "--out DIR is required", nil},
+		{gSettings, "reproduce: a run folder as --out", []string{"reproduce", "xu1", "--out", run}, 2, "is a run folder; reproduce writes a folder of experiments", nil},
+		{gSettings, "reproduce: a negative epoch cap", []string{"reproduce", "xu1", "--max-epochs", "-1", "--out", path("rp")}, 2, "--max-epochs -1: want a number of epochs ≥ 1 (or 0 for no cap)", nil},
+		{gSettings, "reproduce: --list with names", []string{"reproduce", "--list", "xu1"}, 2, "--list prints the experiments; it takes no names and no --out", nil},
 	}
 }
 

@@ -85,7 +85,7 @@ grades. SGDL, the same layers trained end to end, is the baseline.`,
 	root.AddCommand(newReportCmd(), newInspectCmd(), newVersionCmd())
 	root.AddCommand(newPredictCmd(), newEvalCmd())
 	root.AddCommand(newConstructCmd(), newVerifyCmd())
-	root.AddCommand(newBenchCmd())
+	root.AddCommand(newBenchCmd(), newReproduceCmd())
 	return root
 }
 

@@ -175,7 +175,7 @@ func trainLoaded(ctx context.Context, log io.Writer, oo *outputOpts, cfg experim
 			return nil, err
 		}
 	}
-	if rf == nil {
+	if rf == nil && want != "" {
 		// A resumed configuration was resolved when the run started.
 		if d, err := cfg.ComputeDigest(); err != nil || d != want {
 			return nil, fmt.Errorf("resume: the configuration resolves to another digest (%.12s…, want %.12s…); was it written by another mgdl version?", d, want)
