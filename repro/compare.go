@@ -263,29 +263,35 @@ func nums(v []float64) []*float64 {
 	return out
 }
 
+// figuresJSON and publishedJSON are the JSON forms of Figures and
+// Published: NaN figures as null.
+type figuresJSON struct {
+	Train     []*float64 `json:"train"`
+	Test      []*float64 `json:"test"`
+	Seconds   float64    `json:"seconds"`
+	Epochs    []int      `json:"epochs"`
+	BestEpoch *int       `json:"best_epoch,omitempty"`
+	Done      bool       `json:"done"`
+}
+
+type publishedJSON struct {
+	MGDLTest    []*float64 `json:"mgdl_test"`
+	MGDLTrain   []*float64 `json:"mgdl_train"`
+	SGDLTest    *float64   `json:"sgdl_test"`
+	SGDLTrain   *float64   `json:"sgdl_train"`
+	MGDLSeconds float64    `json:"mgdl_seconds,omitempty"`
+	SGDLSeconds float64    `json:"sgdl_seconds,omitempty"`
+	Source      string     `json:"source,omitempty"`
+}
+
 // MarshalJSON writes NaN figures as null.
 func (f Figures) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
-		Train     []*float64 `json:"train"`
-		Test      []*float64 `json:"test"`
-		Seconds   float64    `json:"seconds"`
-		Epochs    []int      `json:"epochs"`
-		BestEpoch *int       `json:"best_epoch,omitempty"`
-		Done      bool       `json:"done"`
-	}{nums(f.Train), nums(f.Test), f.Seconds, f.Epochs, f.BestEpoch, f.Done})
+	return json.Marshal(figuresJSON{nums(f.Train), nums(f.Test), f.Seconds, f.Epochs, f.BestEpoch, f.Done})
 }
 
 // MarshalJSON writes NaN figures as null.
 func (p Published) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
-		MGDLTest    []*float64 `json:"mgdl_test"`
-		MGDLTrain   []*float64 `json:"mgdl_train"`
-		SGDLTest    *float64   `json:"sgdl_test"`
-		SGDLTrain   *float64   `json:"sgdl_train"`
-		MGDLSeconds float64    `json:"mgdl_seconds,omitempty"`
-		SGDLSeconds float64    `json:"sgdl_seconds,omitempty"`
-		Source      string     `json:"source,omitempty"`
-	}{nums(p.MGDLTest), nums(p.MGDLTrain), num(p.SGDLTest), num(p.SGDLTrain), p.MGDLSeconds, p.SGDLSeconds, p.Source})
+	return json.Marshal(publishedJSON{nums(p.MGDLTest), nums(p.MGDLTrain), num(p.SGDLTest), num(p.SGDLTrain), p.MGDLSeconds, p.SGDLSeconds, p.Source})
 }
 
 func unnums(v []*float64) []float64 {
@@ -308,13 +314,7 @@ func unnum(v *float64) float64 {
 
 // UnmarshalJSON reads what MarshalJSON writes (null as NaN).
 func (f *Figures) UnmarshalJSON(b []byte) error {
-	var v struct {
-		Train, Test []*float64
-		Seconds     float64
-		Epochs      []int
-		BestEpoch   *int `json:"best_epoch"`
-		Done        bool
-	}
+	var v figuresJSON
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err
 	}
@@ -324,15 +324,7 @@ func (f *Figures) UnmarshalJSON(b []byte) error {
 
 // UnmarshalJSON reads what MarshalJSON writes (null as NaN).
 func (p *Published) UnmarshalJSON(b []byte) error {
-	var v struct {
-		MGDLTest    []*float64 `json:"mgdl_test"`
-		MGDLTrain   []*float64 `json:"mgdl_train"`
-		SGDLTest    *float64   `json:"sgdl_test"`
-		SGDLTrain   *float64   `json:"sgdl_train"`
-		MGDLSeconds float64    `json:"mgdl_seconds"`
-		SGDLSeconds float64    `json:"sgdl_seconds"`
-		Source      string     `json:"source"`
-	}
+	var v publishedJSON
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err
 	}
